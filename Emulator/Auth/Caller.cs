@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using Fanfare.Emulator.Auth.Tokens;
+using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Infrastructure.Errors;
+using Fanfare.Emulator.Infrastructure.Store;
+using Fanfare.Emulator.Organizations;
+
+namespace Fanfare.Emulator.Auth;
+
+/// <summary>A consumer's authenticated session, as an access token proves it.</summary>
+public sealed record ConsumerPrincipal(string ConsumerId, string SessionId, string OrganizationId, bool IsGuest, JsonObject Claims);
+
+/// <summary>
+/// Who is calling (behavior.md §1.2), resolved once per request from:
+/// <c>X-Publishable-Key</c>; <c>Authorization: Bearer sk_…</c>; <c>X-Organization-Id</c> + <c>X-Secret-Key</c>;
+/// <c>?api_key=</c>; and a consumer access token in <c>Authorization: Bearer</c>. Credentials of two organizations in
+/// one request are refused (401). Bind it as an endpoint parameter.
+/// </summary>
+public sealed class Caller
+{
+    private const string ItemKey = "fanfare.caller";
+
+    public Organization? Organization { get; init; }
+    public CredentialKind Kind { get; init; }
+    /// <summary><c>test</c> or <c>live</c>, from the key used.</summary>
+    public string Environment { get; init; } = "test";
+    public ConsumerPrincipal? Consumer { get; init; }
+    /// <summary>True when credentials were present but did not resolve (unknown key, mixed organizations).</summary>
+    public bool Invalid { get; init; }
+
+    public static ValueTask<Caller?> BindAsync(HttpContext ctx) => ValueTask.FromResult<Caller?>(From(ctx));
+
+    public static Caller From(HttpContext ctx)
+    {
+        if (ctx.Items.TryGetValue(ItemKey, out var c) && c is Caller cached) return cached;
+        var caller = Resolve(ctx);
+        ctx.Items[ItemKey] = caller;
+        return caller;
+    }
+
+    /// <summary>The organization, for operations any key (or consumer token) may call. 401 <c>Authentication required</c>.</summary>
+    public Organization RequireOrganization()
+    {
+        if (Invalid || Organization is null) throw ApiErrors.Unauthorized();
+        return Organization;
+    }
+
+    /// <summary>Secret-key operations: 401 <c>Secret key required</c> for a publishable key, 401 <c>Authentication required</c> for none.</summary>
+    public Organization RequireSecret()
+    {
+        if (Invalid || Organization is null) throw ApiErrors.Unauthorized();
+        if (Kind != CredentialKind.Secret) throw ApiErrors.SecretRequired();
+        return Organization;
+    }
+
+    /// <summary>Operations of a signed-in consumer (access token): 401 <c>Authentication required</c>.</summary>
+    public ConsumerPrincipal RequireConsumer()
+    {
+        if (Invalid || Consumer is null || Organization is null) throw ApiErrors.Unauthorized();
+        return Consumer;
+    }
+
+    private static Caller Resolve(HttpContext ctx)
+    {
+        var sp = ctx.RequestServices;
+        var orgs = sp.GetRequiredService<OrganizationDirectory>();
+        var req = ctx.Request;
+        string? bearer = null;
+        var auth = req.Headers.Authorization.ToString();
+        if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) bearer = auth[7..].Trim();
+
+        var found = new List<(Organization Org, CredentialKind Kind, string Env)>();
+        bool invalid = false;
+        void AddKey(string? key)
+        {
+            if (string.IsNullOrEmpty(key)) return;
+            if (orgs.ByKey(key) is { } hit) found.Add(hit); else invalid = true;
+        }
+
+        AddKey(req.Headers["X-Publishable-Key"].ToString());
+        if (req.Query.TryGetValue("api_key", out var apiKey)) AddKey(apiKey.ToString());
+        var secretHeader = req.Headers["X-Secret-Key"].ToString();
+        if (secretHeader.Length > 0)
+        {
+            AddKey(secretHeader);
+            var orgHeader = req.Headers["X-Organization-Id"].ToString();
+            if (orgHeader.Length > 0 && found.Count > 0 && found[^1].Org.Id != orgHeader) invalid = true;
+        }
+
+        ConsumerPrincipal? consumer = null;
+        if (bearer is not null)
+        {
+            if (bearer.StartsWith("sk_", StringComparison.Ordinal) || bearer.StartsWith("pk_", StringComparison.Ordinal)) AddKey(bearer);
+            else consumer = ReadAccessToken(sp, orgs, bearer);
+        }
+
+        if (found.Select(f => f.Org.Id).Distinct().Count() > 1) invalid = true;
+        if (consumer is not null && found.Count > 0 && found[0].Org.Id != consumer.OrganizationId) invalid = true;
+
+        var secret = found.FirstOrDefault(f => f.Kind == CredentialKind.Secret);
+        var any = secret.Org is not null ? secret : found.FirstOrDefault();
+        var org = any.Org ?? (consumer is not null ? orgs.ById(consumer.OrganizationId) : null);
+        return new Caller
+        {
+            Organization = org,
+            Kind = any.Org is not null ? any.Kind : CredentialKind.None,
+            Environment = any.Env ?? "test",
+            Consumer = consumer,
+            Invalid = invalid,
+        };
+    }
+
+    /// <summary>A valid, unexpired (emulator clock) access token of a live session, or null.</summary>
+    private static ConsumerPrincipal? ReadAccessToken(IServiceProvider sp, OrganizationDirectory orgs, string token)
+    {
+        var claims = TokenService.Peek(token);
+        var org = orgs.ById(claims?["organizationId"]?.GetValue<string>());
+        if (claims is null || org is null) return null;
+        var verified = sp.GetRequiredService<TokenService>().Verify(org, token);
+        if (verified is null || verified["type"]?.GetValue<string>() != "consumer") return null;
+        var now = sp.GetRequiredService<ClockResolver>().For(org.Id).GetUtcNow().ToUnixTimeSeconds();
+        if (verified["exp"]?.GetValue<long>() is not long exp || exp <= now) return null;
+        var sessionId = verified["sessionId"]?.GetValue<string>() ?? "";
+        var session = sp.GetRequiredService<DocumentStore>().Get<ConsumerSession>(sessionId);
+        if (session is null || session.RevokedAt is not null || session.OrganizationId != org.Id) return null;
+        return new ConsumerPrincipal(verified["consumerId"]!.GetValue<string>(), sessionId, org.Id,
+            verified["isGuest"]?.GetValue<bool>() ?? false, verified);
+    }
+}
+
+/// <summary>A consumer session: the unit that refresh rotates and logout revokes.</summary>
+public sealed class ConsumerSession : IDocument
+{
+    public string Id { get; set; } = "";
+    public string OrganizationId { get; set; } = "";
+    public string ConsumerId { get; set; } = "";
+    /// <summary><c>guest</c> or <c>authenticated</c>.</summary>
+    public string Type { get; set; } = "guest";
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The one refresh token id (<c>jti</c>) that may be used next; older ones are reuse.</summary>
+    public string CurrentRefreshId { get; set; } = "";
+    public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary><c>logout</c>, <c>refresh_token_reuse</c> or <c>linked</c>.</summary>
+    public string? RevokedReason { get; set; }
+}

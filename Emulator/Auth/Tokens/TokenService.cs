@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Fanfare.Emulator.Organizations;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Fanfare.Emulator.Auth.Tokens;
+
+/// <summary>
+/// Signs and verifies the emulator's JWTs with each organization's Ed25519 key: header exactly
+/// <c>{"alg":"EdDSA","typ":"JWT"}</c> (behavior.md §2.4). Used for access, refresh and beacon tokens and admission grants.
+/// Lifetimes are checked by callers against the emulator clock, never by IdentityModel's own clock.
+/// </summary>
+public sealed class TokenService(OrganizationDirectory orgs)
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly ConcurrentDictionary<string, Ed25519SecurityKey> _keys = new();
+
+    public Ed25519SecurityKey KeyFor(Organization org) =>
+        _keys.GetOrAdd(org.SigningKeySeed, s => Ed25519SecurityKey.FromSeed(Convert.FromBase64String(s)));
+
+    /// <summary>Signs <paramref name="payload"/> (claims in the given order).</summary>
+    public string Sign(Organization org, JsonObject payload) =>
+        _handler.CreateToken(payload.ToJsonString(), new SigningCredentials(KeyFor(org), EdDsaCryptoProvider.Algorithm));
+
+    /// <summary>Reads a token's claims without verifying it (null when it is not a JWT).</summary>
+    public static JsonObject? Peek(string? token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Count(c => c == '.') != 2) return null;
+        try
+        {
+            var payload = Base64UrlEncoder.Decode(token.Split('.')[1]);
+            return JsonNode.Parse(payload) as JsonObject;
+        }
+        catch (Exception) { return null; }
+    }
+
+    /// <summary>The claims when the signature is <paramref name="org"/>'s and the algorithm EdDSA; otherwise null.</summary>
+    public JsonObject? Verify(Organization org, string? token)
+    {
+        if (string.IsNullOrEmpty(token)) return null;
+        try
+        {
+            var result = _handler.ValidateToken(token, new TokenValidationParameters
+            {
+                IssuerSigningKey = KeyFor(org),
+                ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false,
+                RequireExpirationTime = false, RequireSignedTokens = true, ValidAlgorithms = [EdDsaCryptoProvider.Algorithm],
+            });
+            return result.IsValid ? Peek(token) : null;
+        }
+        catch (Exception) { return null; }
+    }
+
+    /// <summary><c>GET /.well-known/jwks.json</c>: one OKP key per organization, <c>kid</c> = organization id.</summary>
+    public JsonObject Jwks()
+    {
+        var keys = new JsonArray();
+        foreach (var org in orgs.All())
+        {
+            var jwk = new JsonObject();
+            foreach (var (k, v) in KeyFor(org).ToJwk(org.Id)) jwk[k] = v;
+            keys.Add(jwk);
+        }
+        return new JsonObject { ["keys"] = keys };
+    }
+}

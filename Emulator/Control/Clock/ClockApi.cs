@@ -1,0 +1,82 @@
+using System.Xml;
+using Fanfare.Emulator.Hosting;
+using Fanfare.Emulator.Infrastructure;
+using Fanfare.Emulator.Infrastructure.Errors;
+using Fanfare.Emulator.Infrastructure.Scheduling;
+
+namespace Fanfare.Emulator.Control.Clock;
+
+/// <summary>
+/// The controllable clock (every expiry reads it). Each call returns the clock's state
+/// <c>{"now":ISO,"mode":"system"|"frozen"|"offset","offsetSeconds":N}</c>:
+/// <list type="bullet">
+/// <item><c>GET /_emulator/clock</c></item>
+/// <item><c>POST /_emulator/clock/advance</c> <c>{"seconds":N}</c> or <c>{"duration":"PT10M"}</c> — runs everything that
+/// falls due on the way, in time order, before it answers.</item>
+/// <item><c>POST /_emulator/clock/freeze</c> <c>{"at"?:ISO}</c> — stops time (at now, or at <c>at</c>).</item>
+/// <item><c>POST /_emulator/clock/set</c> <c>{"now":ISO}</c> — jumps (forward runs due work; backwards does not).</item>
+/// <item><c>POST /_emulator/clock/reset</c> — back to system time.</item>
+/// </list>
+/// Bad input → 400 <c>validation_error</c>.
+/// </summary>
+public sealed class ClockApi : IFeatureModule
+{
+    public int Order => 0;
+
+    public static object State(EmulatorClock clock) => new { now = Json.Iso(clock.GetUtcNow()), mode = clock.Mode, offsetSeconds = clock.OffsetSeconds };
+
+    public void MapEndpoints(EmulatorRoutes routes)
+    {
+        var g = routes.Control.MapGroup("/clock");
+        g.MapGet("", (EmulatorClock clock) => Results.Json(State(clock))).WithName("clockGet");
+
+        g.MapPost("/advance", async (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
+        {
+            var body = await BodyReader.ReadAsync(req, required: true);
+            var seconds = body.Number("seconds", min: 0);
+            var duration = body.String("duration");
+            TimeSpan by = TimeSpan.Zero;
+            if (duration is not null)
+            {
+                try { by = XmlConvert.ToTimeSpan(duration); }
+                catch (FormatException) { body.AddIssue("duration", "iso_duration", "ISO 8601 duration", body.Root["duration"], $"Invalid duration: Received \"{duration}\""); }
+                if (by < TimeSpan.Zero) body.AddIssue("duration", "min_value", ">=PT0S", body.Root["duration"], "Invalid duration: the clock only moves forward");
+            }
+            else if (seconds is double s) by = TimeSpan.FromSeconds(s);
+            else if (!body.HasIssues) body.AddIssue("seconds", "number", "number", null, "Invalid type: Expected number but received undefined", "schema");
+            body.ThrowIfInvalid();
+            await scheduler.AdvanceToAsync(clock.GetUtcNow() + by);
+            return Results.Json(State(clock));
+        }).WithName("clockAdvance");
+
+        g.MapPost("/freeze", async (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
+        {
+            var body = await BodyReader.ReadAsync(req);
+            var at = body.DateTime("at");
+            body.ThrowIfInvalid();
+            var now = clock.GetUtcNow();
+            clock.Freeze(now);
+            if (at is { } t)
+            {
+                if (t > now) await scheduler.AdvanceToAsync(t); else clock.Freeze(t);
+            }
+            return Results.Json(State(clock));
+        }).WithName("clockFreeze");
+
+        g.MapPost("/set", async (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
+        {
+            var body = await BodyReader.ReadAsync(req, required: true);
+            var at = body.DateTime("now", required: true, nullable: false);
+            body.ThrowIfInvalid();
+            if (at!.Value > clock.GetUtcNow()) await scheduler.AdvanceToAsync(at.Value);
+            else clock.MoveTo(at.Value);
+            return Results.Json(State(clock));
+        }).WithName("clockSet");
+
+        g.MapPost("/reset", (EmulatorClock clock) =>
+        {
+            clock.ResetToSystem();
+            return Results.Json(State(clock));
+        }).WithName("clockReset");
+    }
+}

@@ -1,0 +1,72 @@
+namespace Fanfare.Emulator.Control.Clock;
+
+/// <summary>
+/// The one <see cref="TimeProvider"/> every expiry, schedule and timestamp reads. Modes (as <c>GET /_emulator/clock</c>
+/// reports them): <c>system</c> (real time), <c>frozen</c> (time stands still at a chosen instant), <c>offset</c> (real
+/// time plus a fixed offset in seconds). Moving it forward goes through <see cref="Scheduling.Scheduler"/> so that work
+/// falling due runs in time order before the move returns.
+/// </summary>
+public sealed class EmulatorClock : TimeProvider
+{
+    private readonly TimeProvider system;
+
+    /// <summary>A clock over real time (the only constructor DI sees).</summary>
+    public EmulatorClock() => system = TimeProvider.System;
+
+    /// <summary>A clock over another time source (tests).</summary>
+    internal EmulatorClock(TimeProvider system, bool _) => this.system = system;
+
+    private readonly object _sync = new();
+    private DateTimeOffset? _frozenAt;
+    private TimeSpan _offset;
+
+    public override DateTimeOffset GetUtcNow()
+    {
+        lock (_sync) return _frozenAt ?? system.GetUtcNow() + _offset;
+    }
+
+    /// <summary><c>system</c>, <c>frozen</c> or <c>offset</c>.</summary>
+    public string Mode
+    {
+        get { lock (_sync) return _frozenAt is not null ? "frozen" : _offset == TimeSpan.Zero ? "system" : "offset"; }
+    }
+
+    public bool IsFrozen { get { lock (_sync) return _frozenAt is not null; } }
+
+    /// <summary>Offset from real time, in seconds (0 in system mode; in frozen mode, frozen instant minus real now).</summary>
+    public double OffsetSeconds
+    {
+        get { lock (_sync) return Math.Round(((_frozenAt ?? system.GetUtcNow() + _offset) - system.GetUtcNow()).TotalSeconds, 3); }
+    }
+
+    /// <summary>Moves the clock to <paramref name="to"/> keeping the mode (frozen stays frozen; otherwise becomes offset).</summary>
+    internal void MoveTo(DateTimeOffset to)
+    {
+        lock (_sync)
+        {
+            if (_frozenAt is not null) _frozenAt = to;
+            else _offset = to - system.GetUtcNow();
+        }
+    }
+
+    internal void Freeze(DateTimeOffset at)
+    {
+        lock (_sync) _frozenAt = at;
+    }
+
+    /// <summary>Back to real time.</summary>
+    internal void ResetToSystem()
+    {
+        lock (_sync) { _frozenAt = null; _offset = TimeSpan.Zero; }
+    }
+}
+
+/// <summary>
+/// Resolves the clock an organization's work reads. Today every organization shares the one emulator clock; a sandbox
+/// with its own clock plugs in here without touching the engines.
+/// </summary>
+public sealed class ClockResolver(EmulatorClock global)
+{
+    public EmulatorClock For(string? organizationId) => global;
+    public EmulatorClock Global => global;
+}

@@ -1,0 +1,43 @@
+using Fanfare.Emulator.Auth.Tokens;
+using Fanfare.Emulator.Hosting;
+using Fanfare.Emulator.Organizations;
+
+namespace Fanfare.Emulator.Control.Organizations;
+
+/// <summary>
+/// The well-known credentials and the reset switch:
+/// <c>GET /_emulator/organizations</c> → <c>{"organizations":[{organizationId,name,slug,publishableKey,secretKey,
+/// livePublishableKey,liveSecretKey,webhookSecret,customerTokenSecret,liveCustomerTokenSecret}]}</c>;
+/// <c>POST /_emulator/reset</c> → 200 <c>{"reset":true,"durationMs":N}</c>;
+/// <c>GET /.well-known/jwks.json</c> on the consumer and admin ports (one OKP/Ed25519 key per organization, kid = id).
+/// </summary>
+public sealed class OrganizationsControlApi : IFeatureModule
+{
+    public int Order => 0;
+
+    public void MapEndpoints(EmulatorRoutes routes)
+    {
+        routes.Control.MapGet("/organizations", (OrganizationDirectory orgs) => Results.Json(new
+        {
+            organizations = orgs.All().Select(o => new
+            {
+                organizationId = o.Id, name = o.Name, slug = o.Slug,
+                publishableKey = o.PublishableKey, secretKey = o.SecretKey,
+                livePublishableKey = o.LivePublishableKey, liveSecretKey = o.LiveSecretKey,
+                webhookSecret = o.WebhookSecret,
+                customerTokenSecret = o.CustomerTokenSecret, liveCustomerTokenSecret = o.LiveCustomerTokenSecret,
+            }),
+        })).WithName("emulatorOrganizations").WithSummary("Organizations of the seed with their deterministic keys.");
+
+        routes.Control.MapPost("/reset", (EmulatorReset reset) =>
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            reset.Run();
+            return Results.Json(new { reset = true, durationMs = Math.Round(started.Elapsed.TotalMilliseconds, 1) });
+        }).WithName("emulatorReset").WithSummary("Restores the seed state: data, inbox, SMS, scheduled work and clock.");
+
+        foreach (var group in new[] { routes.Consumer, routes.Admin })
+            group.MapGet("/.well-known/jwks.json", (TokenService tokens) => Results.Json(tokens.Jwks()))
+                .WithSummary("JSON Web Key Set (OKP / Ed25519) that verifies access tokens and admission grants.");
+    }
+}

@@ -1,0 +1,53 @@
+namespace Fanfare.Emulator.Hosting;
+
+/// <summary>
+/// Emulator configuration, bound from the <c>Emulator</c> configuration section
+/// (environment variables <c>Emulator__AdminPort</c>, <c>Emulator__DataDirectory</c> … or command-line
+/// <c>--Emulator:AdminPort=4800</c>). Every value has a working default so <c>dotnet run --project Emulator</c> needs none.
+/// </summary>
+public sealed class EmulatorOptions
+{
+    public const string Section = "Emulator";
+
+    /// <summary>Address Kestrel binds to. <c>127.0.0.1</c> by default, <c>0.0.0.0</c> in the Docker image.</summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+    /// <summary>Admin API port (behavior.md §1.1: local admin base <c>http://localhost:4800</c>).</summary>
+    public int AdminPort { get; set; } = 4800;
+    /// <summary>Consumer API port (<c>http://localhost:4802</c>).</summary>
+    public int ConsumerPort { get; set; } = 4802;
+    /// <summary>Beacon API port (<c>http://localhost:4803</c>).</summary>
+    public int BeaconPort { get; set; } = 4803;
+    /// <summary>Checkout API port (<c>http://localhost:4805</c>).</summary>
+    public int CheckoutPort { get; set; } = 4805;
+
+    /// <summary>Folder holding <c>emulator.db</c>. Relative paths resolve against the working directory.</summary>
+    public string DataDirectory { get; set; } = ".emulator-data";
+    /// <summary>When true the store is an in-memory SQLite database (tests); nothing survives the process.</summary>
+    public bool InMemory { get; set; }
+
+    /// <summary>Seed file. Empty = the embedded <c>seed/default.json</c> shipped next to the binary.</summary>
+    public string? SeedFile { get; set; }
+
+    /// <summary>Access-token lifetime in seconds (behavior.md §2.4: 1 hour).</summary>
+    public int AccessTokenTtlSeconds { get; set; } = 3600;
+    /// <summary>Refresh-token lifetime in seconds (behavior.md §2.4: 30 days = 2592000).</summary>
+    public int RefreshTokenTtlSeconds { get; set; } = 2592000;
+    /// <summary>One-time code lifetime in seconds (behavior.md §2.2: 10 minutes).</summary>
+    public int OtpTtlSeconds { get; set; } = 600;
+    /// <summary>Wrong tries allowed per one-time code before it is burned.</summary>
+    public int OtpMaxAttempts { get; set; } = 5;
+    /// <summary>OTP requests allowed per recipient per minute (behavior.md §5: 10/min).</summary>
+    public int OtpRequestsPerMinute { get; set; } = 10;
+    /// <summary>When set, every one-time code is this value (overrides the seed's <c>otp.fixedCode</c>).</summary>
+    public string? OtpFixedCode { get; set; }
+
+    /// <summary>Optional SMTP relay: every email the inbox receives is also sent to this host (e.g. Mailpit).</summary>
+    public string? SmtpHost { get; set; }
+    public int SmtpPort { get; set; } = 1025;
+
+    /// <summary>How often (milliseconds) the background pump runs scheduled work that fell due in real time.</summary>
+    public int SchedulerIntervalMs { get; set; } = 250;
+
+    /// <summary>Print the well-known keys banner on start.</summary>
+    public bool Banner { get; set; } = true;
+}

@@ -1,0 +1,26 @@
+using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Infrastructure.Scheduling;
+using Fanfare.Emulator.Infrastructure.Store;
+using Fanfare.Emulator.Organizations;
+
+namespace Fanfare.Emulator.Hosting;
+
+/// <summary><c>POST /_emulator/reset</c>: empties the store, puts the clock back on system time, re-applies the seed.</summary>
+public sealed class EmulatorReset(DocumentStore store, EmulatorClock clock, Scheduler scheduler, SeedLoader seed,
+    IEnumerable<IFeatureModule> modules, IServiceProvider services)
+{
+    public void Run()
+    {
+        lock (store.Sync)
+        {
+            store.Transaction(() =>
+            {
+                store.Clear();
+                clock.ResetToSystem();
+                foreach (var m in modules) m.OnReset(services);
+                seed.Apply();
+            });
+            scheduler.Rebuild();
+        }
+    }
+}

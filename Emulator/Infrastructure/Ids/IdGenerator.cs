@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using System.Text;
+using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Infrastructure.Store;
+
+namespace Fanfare.Emulator.Infrastructure.Ids;
+
+/// <summary>Persisted counter behind <see cref="IdGenerator"/> (one document per stream).</summary>
+public sealed class IdCounter : IDocument
+{
+    public string Id { get; set; } = "";
+    public long Value { get; set; }
+}
+
+/// <summary>
+/// Deterministic ids, codes and secrets: every value is HMAC-SHA256(seed, stream + counter), counters live in the store,
+/// and time-ordered ids take their time from the emulator clock. Same seed + same calls + frozen clock ⇒ same values,
+/// on every machine. The seed is the seed file's <c>randomSeed</c>.
+/// </summary>
+public sealed class IdGenerator(DocumentStore store, EmulatorClock clock)
+{
+    private byte[] _key = Encoding.UTF8.GetBytes("fanfare-emulator");
+
+    /// <summary>Sets the seed (called by the seed loader before anything else is generated).</summary>
+    public void SetSeed(string seed) => _key = Encoding.UTF8.GetBytes(seed);
+
+    /// <summary>32 deterministic bytes for the next value of <paramref name="stream"/>.</summary>
+    public byte[] NextBytes(string stream)
+    {
+        long n = store.Transaction(() =>
+        {
+            var c = store.Get<IdCounter>(stream) ?? new IdCounter { Id = stream };
+            c.Value++;
+            store.Put(c);
+            return c.Value;
+        });
+        return HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{stream}#{n}"));
+    }
+
+    /// <summary>A UUIDv7 (time-ordered, as the SDK documents for consumer ids) from the emulator clock and seeded bits.</summary>
+    public string NewUuid(string stream)
+    {
+        var bytes = NextBytes(stream);
+        var ms = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        Span<byte> b = stackalloc byte[16];
+        bytes.AsSpan(0, 16).CopyTo(b);
+        b[0] = (byte)(ms >> 40); b[1] = (byte)(ms >> 32); b[2] = (byte)(ms >> 24);
+        b[3] = (byte)(ms >> 16); b[4] = (byte)(ms >> 8); b[5] = (byte)ms;
+        b[6] = (byte)(0x70 | (b[6] & 0x0F));
+        b[8] = (byte)(0x80 | (b[8] & 0x3F));
+        return FormatUuid(b);
+    }
+
+    /// <summary><c>prefix</c> + 24 lowercase base-32 characters, e.g. <c>exc_9x…</c>.</summary>
+    public string NewPrefixed(string prefix, int length = 24) => prefix + Base32(NextBytes(prefix), length);
+
+    /// <summary>A 6-digit numeric one-time code.</summary>
+    public string NewNumericCode(string stream, int digits = 6)
+    {
+        var v = BitConverter.ToUInt64(NextBytes(stream), 0);
+        return (v % (ulong)Math.Pow(10, digits)).ToString().PadLeft(digits, '0');
+    }
+
+    /// <summary>A stable value derived from a name only (no counter): organization ids and well-known keys.</summary>
+    public static byte[] Derive(string purpose, string name)
+        => HMACSHA256.HashData(Encoding.UTF8.GetBytes("fanfare-emulator/" + purpose), Encoding.UTF8.GetBytes(name));
+
+    /// <summary>Name-based UUID (version 8 layout over SHA-256), stable for the same name on every machine.</summary>
+    public static string DeriveUuid(string purpose, string name)
+    {
+        var b = Derive(purpose, name).AsSpan(0, 16).ToArray();
+        b[6] = (byte)(0x80 | (b[6] & 0x0F));
+        b[8] = (byte)(0x80 | (b[8] & 0x3F));
+        return FormatUuid(b);
+    }
+
+    private static string FormatUuid(ReadOnlySpan<byte> b)
+    {
+        var hex = Convert.ToHexString(b).ToLowerInvariant();
+        return $"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..32]}";
+    }
+
+    private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+
+    public static string Base32(byte[] bytes, int length)
+    {
+        var sb = new StringBuilder(length);
+        int buffer = 0, bits = 0, i = 0;
+        while (sb.Length < length)
+        {
+            if (bits < 5)
+            {
+                buffer = (buffer << 8) | bytes[i++ % bytes.Length];
+                bits += 8;
+            }
+            sb.Append(Alphabet[(buffer >> (bits - 5)) & 31]);
+            bits -= 5;
+        }
+        return sb.ToString();
+    }
+}

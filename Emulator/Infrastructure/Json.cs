@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fanfare.Emulator.Infrastructure;
+
+/// <summary>The one set of JSON options used for HTTP bodies and for documents in the store.</summary>
+public static class Json
+{
+    /// <summary>camelCase, nulls omitted (optional fields are absent, not null; fields the contract marks
+    /// <c>T | null</c> opt back in with <c>[JsonIgnore(Condition = JsonIgnoreCondition.Never)]</c>).</summary>
+    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    /// <summary>Store serialization: like <see cref="Options"/> but keeps nulls so round trips are exact.</summary>
+    public static readonly JsonSerializerOptions StoreOptions = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        o.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        return o;
+    }
+
+    /// <summary>UTC ISO 8601 with milliseconds and a <c>Z</c> suffix, e.g. <c>2026-11-21T09:00:00.000Z</c>.</summary>
+    public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    public static string? Iso(DateTimeOffset? t) => t is null ? null : Iso(t.Value);
+}
