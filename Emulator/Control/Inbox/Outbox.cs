@@ -42,12 +42,12 @@ public sealed class MessageOutbox(DocumentStore store, IdGenerator ids, ClockRes
     /// <summary>The newest message, waiting up to <paramref name="wait"/> (real time) for one to arrive.</summary>
     public async Task<OutboundMessage?> LatestAsync(string channel, string? to, TimeSpan wait, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.Ticks + wait.Ticks; // real-time wait, independent of the emulator clock
+        var waited = System.Diagnostics.Stopwatch.StartNew(); // a real-time wait, independent of the emulator clock
         while (true)
         {
             var first = List(channel, to).FirstOrDefault();
             if (first is not null) return first;
-            var left = TimeSpan.FromTicks(deadline - DateTimeOffset.UtcNow.Ticks);
+            var left = wait - waited.Elapsed;
             if (left <= TimeSpan.Zero) return null;
             try { await _arrived.WaitAsync(left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100), ct); }
             catch (OperationCanceledException) { return null; }

@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Fanfare.Emulator.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace Fanfare.Emulator.Tests.Infrastructure;
+
+/// <summary>
+/// A real emulator for a test: the app built by <see cref="EmulatorApp.Build"/>, listening with Kestrel on four free
+/// loopback ports, in-memory store, default seed unless told otherwise. Tests talk to it over HTTP only.
+/// Use as <c>IClassFixture&lt;EmulatorServer&gt;</c> and call <see cref="ResetAsync"/> at the start of each test, or
+/// <c>await using var emu = await EmulatorServer.StartAsync(...)</c> for a private one.
+/// </summary>
+public sealed class EmulatorServer : IAsyncLifetime, IAsyncDisposable
+{
+    private WebApplication? _app;
+    private readonly Action<EmulatorOptions>? _configure;
+
+    public EmulatorServer() { }
+    private EmulatorServer(Action<EmulatorOptions>? configure) => _configure = configure;
+
+    public int AdminPort { get; private set; }
+    public int ConsumerPort { get; private set; }
+    public int BeaconPort { get; private set; }
+    public int CheckoutPort { get; private set; }
+    public HttpClient Admin { get; private set; } = null!;
+    public HttpClient Consumer { get; private set; } = null!;
+    public HttpClient Beacon { get; private set; } = null!;
+    public HttpClient Checkout { get; private set; } = null!;
+    /// <summary>The control plane (<c>/_emulator</c>), via the admin port.</summary>
+    public HttpClient Control => Admin;
+    public IServiceProvider Services => _app!.Services;
+
+    /// <summary>Starts a private emulator; <paramref name="configure"/> may change options (seed file, TTLs …).</summary>
+    public static async Task<EmulatorServer> StartAsync(Action<EmulatorOptions>? configure = null)
+    {
+        var s = new EmulatorServer(configure);
+        await s.InitializeAsync();
+        return s;
+    }
+
+    public async Task InitializeAsync()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var ports = FreePorts(4);
+            try
+            {
+                _app = EmulatorApp.Build([], o =>
+                {
+                    o.AdminPort = ports[0]; o.ConsumerPort = ports[1]; o.BeaconPort = ports[2]; o.CheckoutPort = ports[3];
+                    o.InMemory = true; o.Banner = false; o.BindAddress = "127.0.0.1";
+                    _configure?.Invoke(o);
+                });
+                await _app.StartAsync();
+                (AdminPort, ConsumerPort, BeaconPort, CheckoutPort) = (ports[0], ports[1], ports[2], ports[3]);
+                break;
+            }
+            catch (IOException) when (attempt < 3) { if (_app is not null) await _app.DisposeAsync(); }
+        }
+        Admin = Client(AdminPort); Consumer = Client(ConsumerPort); Beacon = Client(BeaconPort); Checkout = Client(CheckoutPort);
+    }
+
+    private static HttpClient Client(int port) => new() { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+
+    private static int[] FreePorts(int n)
+    {
+        var listeners = Enumerable.Range(0, n).Select(_ => { var l = new TcpListener(IPAddress.Loopback, 0); l.Start(); return l; }).ToList();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+
+    /// <summary><c>POST /_emulator/reset</c>.</summary>
+    public async Task ResetAsync() => (await Control.PostAsync("/_emulator/reset", null)).EnsureSuccessStatusCode();
+
+    /// <summary>The seed's organizations with their keys (<c>GET /_emulator/organizations</c>).</summary>
+    public async Task<List<OrgKeys>> OrganizationsAsync()
+    {
+        var body = await Admin.GetJsonAsync("/_emulator/organizations");
+        return body["organizations"]!.AsArray().Select(o => new OrgKeys(
+            o!["organizationId"]!.GetValue<string>(), o["name"]!.GetValue<string>(), o["publishableKey"]!.GetValue<string>(),
+            o["secretKey"]!.GetValue<string>(), o["webhookSecret"]!.GetValue<string>(), o["customerTokenSecret"]!.GetValue<string>(),
+            o["livePublishableKey"]!.GetValue<string>(), o["liveSecretKey"]!.GetValue<string>())).ToList();
+    }
+
+    /// <summary>The default seed's first organization.</summary>
+    public async Task<OrgKeys> DemoOrgAsync() => (await OrganizationsAsync())[0];
+
+    /// <summary>Freezes the clock (at <paramref name="at"/> when given) and returns the frozen instant.</summary>
+    public async Task<DateTimeOffset> FreezeClockAsync(DateTimeOffset? at = null)
+    {
+        var body = await Control.PostJsonAsync("/_emulator/clock/freeze", at is null ? new JsonObject() : new JsonObject { ["at"] = at.Value.ToString("O") });
+        return DateTimeOffset.Parse(body.Json!["now"]!.GetValue<string>());
+    }
+
+    public async Task AdvanceClockAsync(double seconds) =>
+        (await Control.PostJsonAsync("/_emulator/clock/advance", new JsonObject { ["seconds"] = seconds })).EnsureStatus(200);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null) { await _app.StopAsync(); await _app.DisposeAsync(); _app = null; }
+    }
+
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+}
+
+/// <summary>An organization's well-known keys.</summary>
+public sealed record OrgKeys(string Id, string Name, string PublishableKey, string SecretKey, string WebhookSecret,
+    string CustomerTokenSecret, string LivePublishableKey, string LiveSecretKey);
+
+/// <summary>A response read once: status, headers, raw text and parsed JSON.</summary>
+public sealed record ApiResponse(HttpStatusCode Status, string Text, JsonNode? Json, HttpResponseHeaders Headers, HttpContentHeaders? ContentHeaders)
+{
+    public int Code => (int)Status;
+    public JsonNode this[string key] => Json![key]!;
+    public ApiResponse EnsureStatus(int expected)
+    {
+        if (Code != expected) throw new Xunit.Sdk.XunitException($"Expected HTTP {expected} but got {Code}: {Text}");
+        return this;
+    }
+}
+
+/// <summary>Request helpers: JSON in, <see cref="ApiResponse"/> out, headers per call.</summary>
+public static class HttpClientExtensions
+{
+    public static Task<ApiResponse> PostJsonAsync(this HttpClient c, string path, JsonNode? body = null, IDictionary<string, string>? headers = null)
+        => c.SendJsonAsync(HttpMethod.Post, path, body, headers);
+
+    public static Task<ApiResponse> PostRawAsync(this HttpClient c, string path, string raw, IDictionary<string, string>? headers = null)
+        => c.SendAsync(HttpMethod.Post, path, new StringContent(raw, Encoding.UTF8, "application/json"), headers);
+
+    public static Task<ApiResponse> GetAsync(this HttpClient c, string path, IDictionary<string, string>? headers)
+        => c.SendAsync(HttpMethod.Get, path, null, headers);
+
+    public static async Task<JsonNode> GetJsonAsync(this HttpClient c, string path, IDictionary<string, string>? headers = null)
+        => (await c.SendAsync(HttpMethod.Get, path, null, headers)).EnsureStatus(200).Json!;
+
+    public static Task<ApiResponse> SendJsonAsync(this HttpClient c, HttpMethod method, string path, JsonNode? body, IDictionary<string, string>? headers = null)
+        => c.SendAsync(method, path, body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), headers);
+
+    public static async Task<ApiResponse> SendAsync(this HttpClient c, HttpMethod method, string path, HttpContent? content, IDictionary<string, string>? headers = null)
+    {
+        using var req = new HttpRequestMessage(method, path) { Content = content };
+        foreach (var (k, v) in headers ?? new Dictionary<string, string>())
+        {
+            if (k.Equals("Authorization", StringComparison.OrdinalIgnoreCase)) req.Headers.TryAddWithoutValidation(k, v);
+            else req.Headers.TryAddWithoutValidation(k, v);
+        }
+        using var res = await c.SendAsync(req);
+        var text = await res.Content.ReadAsStringAsync();
+        JsonNode? json = null;
+        if (text.Length > 0 && (res.Content.Headers.ContentType?.MediaType?.Contains("json") ?? false))
+            json = JsonNode.Parse(text);
+        return new ApiResponse(res.StatusCode, text, json, res.Headers, res.Content.Headers);
+    }
+
+    /// <summary>Headers for a publishable-key call, optionally with a consumer access token.</summary>
+    public static Dictionary<string, string> Pk(string publishableKey, string? accessToken = null)
+    {
+        var h = new Dictionary<string, string> { ["X-Publishable-Key"] = publishableKey };
+        if (accessToken is not null) h["Authorization"] = "Bearer " + accessToken;
+        return h;
+    }
+
+    /// <summary>Headers for a secret-key call.</summary>
+    public static Dictionary<string, string> Sk(string secretKey) => new() { ["Authorization"] = "Bearer " + secretKey };
+}
