@@ -40,7 +40,7 @@ public sealed class ApiSurfaceMiddleware(RequestDelegate next, EmulatorOptions o
         }
         if (path.StartsWith("/api/v1/", StringComparison.Ordinal) || path == "/api/v1") path = path[7..];
         else if (path.StartsWith("/api/", StringComparison.Ordinal) || path == "/api") path = path[4..];
-        if (path == "/health") return next(ctx);
+        if (path == "/health") { ctx.Request.Path = path; return next(ctx); }
         ctx.Request.Path = Prefix(surface.Value) + (path.Length == 0 ? "/" : path);
         return next(ctx);
     }

@@ -91,7 +91,7 @@ public static class EmulatorApp
             app.MapGroup("/_emulator").WithTags("Emulator control plane"),
             app);
         foreach (var m in modules) m.MapEndpoints(routes);
-        app.MapFallback(() => ApiErrors.Result(404, ApiErrors.NotFound)).ExcludeFromDescription();
+        app.MapFallback("{*path}", () => ApiErrors.Result(404, ApiErrors.NotFound)).ExcludeFromDescription(); // not {*path:nonfile}: /x.json is JSON 404 too
         return app;
     }
 

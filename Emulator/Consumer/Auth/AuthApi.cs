@@ -20,7 +20,8 @@ public sealed class AuthApi : IFeatureModule
 
     public void AddServices(IServiceCollection services, EmulatorOptions options)
     {
-        services.AddSingleton<OtpSettings>();
+        // Read from the seed when first needed: a restart on a non-empty store does not re-apply the seed.
+        services.AddSingleton(sp => OtpSettings.From(sp.GetRequiredService<SeedLoader>().Seed));
         services.AddSingleton<ConsumerDirectory>();
         services.AddSingleton<SessionIssuer>();
         services.AddSingleton<ConsumerAuthEngine>();
@@ -29,12 +30,7 @@ public sealed class AuthApi : IFeatureModule
     /// <summary>Seed: top-level <c>otp</c> settings, and each organization's <c>consumers</c> (<c>{id?,email?,phone?,fullName?}</c>).</summary>
     public void ApplySeed(IServiceProvider services, Organization org, JsonObject orgSeed, JsonObject seed)
     {
-        var otp = services.GetRequiredService<OtpSettings>();
-        otp.FixedCode = seed["otp"]?["fixedCode"]?.GetValue<string>();
-        otp.FixedCodes.Clear();
-        if (seed["otp"]?["fixedCodes"] is JsonObject fixedCodes)
-            foreach (var (k, v) in fixedCodes)
-                if (v?.GetValue<string>() is { } code) otp.FixedCodes[k.Trim().ToLowerInvariant()] = code;
+        services.GetRequiredService<OtpSettings>().Load(seed);
 
         var directory = services.GetRequiredService<ConsumerDirectory>();
         foreach (var node in orgSeed["consumers"] as JsonArray ?? [])
@@ -148,7 +144,8 @@ public sealed class AuthApi : IFeatureModule
             return ("sms", e164);
         }
         if (!body.HasIssues)
-            body.AddIssue("email", "string", "string", null, "Invalid type: Expected email or phone but received undefined", "schema");
+            body.Add(new ValidationIssue("schema", "string", "string", "undefined", "Invalid type: Expected email or phone but received undefined",
+                Validation.PathFor(body.Root, "email")));
         return ("email", null);
     }
 }

@@ -18,6 +18,23 @@ public sealed class OtpSettings
 {
     public string? FixedCode { get; set; }
     public Dictionary<string, string> FixedCodes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public static OtpSettings From(JsonObject seed)
+    {
+        var s = new OtpSettings();
+        s.Load(seed);
+        return s;
+    }
+
+    /// <summary>Reads the seed's top-level <c>otp</c> section: <c>{fixedCode?, fixedCodes?: {recipient: code}}</c>.</summary>
+    public void Load(JsonObject seed)
+    {
+        FixedCode = seed["otp"]?["fixedCode"]?.GetValue<string>();
+        FixedCodes.Clear();
+        if (seed["otp"]?["fixedCodes"] is JsonObject fixedCodes)
+            foreach (var (k, v) in fixedCodes)
+                if (v?.GetValue<string>() is { } code) FixedCodes[k.Trim().ToLowerInvariant()] = code;
+    }
 }
 
 /// <summary>
@@ -179,7 +196,9 @@ public sealed class ConsumerAuthEngine(
                 else
                 {
                     resolution = "created";
-                    consumer = consumers.Create(org.Id, "external_auth", email: email, fullName: fullName);
+                    // No auto-linking by email, and no second consumer with another's email: the claim is then dropped.
+                    var freeEmail = email is not null && consumers.ByEmail(org.Id, email) is null ? email : null;
+                    consumer = consumers.Create(org.Id, "external_auth", email: freeEmail, fullName: fullName);
                 }
                 identity = new ExternalIdentity
                 {

@@ -36,13 +36,18 @@ public sealed class ClockApi : IFeatureModule
             var seconds = body.Number("seconds", min: 0);
             var duration = body.String("duration");
             TimeSpan by = TimeSpan.Zero;
+            // Seconds left before DateTimeOffset.MaxValue: a larger step is a 400, not an overflow (500).
+            var room = Math.Floor((DateTimeOffset.MaxValue - clock.GetUtcNow()).TotalSeconds);
             if (duration is not null)
             {
                 try { by = XmlConvert.ToTimeSpan(duration); }
-                catch (FormatException) { body.AddIssue("duration", "iso_duration", "ISO 8601 duration", body.Root["duration"], $"Invalid duration: Received \"{duration}\""); }
+                catch (Exception e) when (e is FormatException or OverflowException) { body.AddIssue("duration", "iso_duration", "ISO 8601 duration", body.Root["duration"], $"Invalid duration: Received \"{duration}\""); }
                 if (by < TimeSpan.Zero) body.AddIssue("duration", "min_value", ">=PT0S", body.Root["duration"], "Invalid duration: the clock only moves forward");
+                else if (by.TotalSeconds > room) body.AddIssue("duration", "max_value", $"<=PT{room}S", body.Root["duration"], $"Invalid duration: Expected <=PT{room}S but received \"{duration}\"");
             }
-            else if (seconds is double s) by = TimeSpan.FromSeconds(s);
+            else if (seconds is double s && s > room)
+                body.AddIssue("seconds", "max_value", $"<={room}", body.Root["seconds"], $"Invalid value: Expected <={room} but received {body.Root["seconds"]!.ToJsonString()}");
+            else if (seconds is double ok) by = TimeSpan.FromSeconds(ok);
             else if (!body.HasIssues) body.AddIssue("seconds", "number", "number", null, "Invalid type: Expected number but received undefined", "schema");
             body.ThrowIfInvalid();
             await scheduler.AdvanceToAsync(clock.GetUtcNow() + by);

@@ -74,7 +74,8 @@ public sealed partial class BodyReader
             return r;
         }
         JsonNode? node;
-        try { node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false }); }
+        // Duplicate keys are malformed here: JsonObject would otherwise throw (a 500) when the body is first read.
+        try { node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false, AllowDuplicateProperties = false }); }
         catch (JsonException ex)
         {
             var r = new BodyReader([]);

@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using Fanfare.Emulator.Tests.Consumer.Auth;
+using Fanfare.Emulator.Tests.Infrastructure;
+
+namespace Fanfare.Emulator.Tests.Control;
+
+/// <summary>The fake inbox (<c>/_emulator/inbox</c>) and SMS sink (<c>/_emulator/sms</c>).</summary>
+public sealed class InboxTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+{
+    private async Task RequestEmailAsync(string pk, string email) =>
+        (await emu.RequestOtpAsync(pk, new JsonObject { ["email"] = email })).EnsureStatus(200);
+
+    private async Task RequestSmsAsync(string pk, string phone) =>
+        (await emu.RequestOtpAsync(pk, new JsonObject { ["phone"] = phone })).EnsureStatus(200);
+
+    [Fact]
+    public async Task Inbox_lists_messages_newest_first_with_the_documented_fields()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        var t0 = await emu.FreezeClockAsync(new DateTimeOffset(2030, 4, 4, 10, 0, 0, TimeSpan.Zero));
+        await RequestEmailAsync(org.PublishableKey, "one@example.com");
+        await emu.AdvanceClockAsync(5);
+        await RequestEmailAsync(org.PublishableKey, "two@example.com");
+        await emu.AdvanceClockAsync(5);
+        await RequestEmailAsync(org.PublishableKey, "one@example.com");
+
+        var all = (await emu.Control.GetJsonAsync("/_emulator/inbox"))["messages"]!.AsArray();
+        Assert.Equal(["one@example.com", "two@example.com", "one@example.com"], all.Select(m => m!["to"]!.GetValue<string>()));
+        Assert.Equal([t0.AddSeconds(10), t0.AddSeconds(5), t0], all.Select(m => DateTimeOffset.Parse(m!["sentAt"]!.GetValue<string>())));
+
+        var mine = (await emu.Control.GetJsonAsync("/_emulator/inbox?to=ONE@example.com"))["messages"]!.AsArray();
+        Assert.Equal(2, mine.Count);
+        var m = mine[0]!.AsObject();
+        Assert.Equal(["code", "from", "html", "id", "organizationId", "sentAt", "subject", "text", "to"], m.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(org.Id, m["organizationId"]!.GetValue<string>());
+        Assert.Contains(m["code"]!.GetValue<string>(), m["subject"]!.GetValue<string>());
+        Assert.Contains(m["code"]!.GetValue<string>(), m["html"]!.GetValue<string>());
+        Assert.Contains("@", m["from"]!.GetValue<string>());
+
+        var byId = await emu.Control.GetJsonAsync($"/_emulator/inbox/{m["id"]!.GetValue<string>()}");
+        Assert.True(JsonNode.DeepEquals(m, byId));
+        Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/inbox?to=nobody@example.com"))["messages"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Latest_waits_for_a_message_sent_later()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        var waiting = emu.Control.GetAsync("/_emulator/inbox/latest?to=patient%40example.com&waitSeconds=10", null);
+        var sender = Task.Run(async () =>
+        {
+            await Task.Delay(300);
+            await RequestEmailAsync(org.PublishableKey, "patient@example.com");
+        });
+        var r = (await waiting).EnsureStatus(200);
+        await sender;
+        Assert.Equal("patient@example.com", r["to"].GetValue<string>());
+        Assert.Matches("^[0-9]{6}$", r["code"].GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Latest_is_404_when_there_is_none()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        (await emu.Control.GetAsync("/_emulator/inbox/latest?to=nobody@example.com", null)).AssertBody(404, """{"error":"Not found"}""");
+        await RequestEmailAsync(org.PublishableKey, "somebody@example.com");
+        (await emu.Control.GetAsync("/_emulator/inbox/latest?to=nobody@example.com&waitSeconds=0.3", null)).AssertBody(404, """{"error":"Not found"}""");
+        (await emu.Control.GetAsync("/_emulator/sms/latest", null)).AssertBody(404, """{"error":"Not found"}""");
+        (await emu.Control.GetAsync("/_emulator/inbox/msg_nope/raw", null)).AssertBody(404, """{"error":"Not found"}""");
+    }
+
+    [Fact]
+    public async Task Raw_is_an_rfc822_message_with_headers()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        await RequestEmailAsync(org.PublishableKey, "raw@example.com");
+        var m = await emu.Control.GetJsonAsync("/_emulator/inbox/latest?to=raw@example.com");
+        var raw = await emu.Control.GetAsync($"/_emulator/inbox/{m["id"]!.GetValue<string>()}/raw", null);
+        Assert.Equal(200, raw.Code);
+        Assert.Equal("message/rfc822", raw.ContentHeaders?.ContentType?.MediaType);
+        var headerBlock = raw.Text[..raw.Text.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        var headers = headerBlock.Split("\r\n").Select(l => l.Split(": ", 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.Equal(m["from"]!.GetValue<string>(), headers["From"]);
+        Assert.Equal("raw@example.com", headers["To"]);
+        Assert.Equal(m["subject"]!.GetValue<string>(), headers["Subject"]);
+        Assert.Contains("Date", headers.Keys);
+    }
+
+    [Fact]
+    public async Task Delete_empties_the_inbox()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        await RequestEmailAsync(org.PublishableKey, "gone@example.com");
+        await RequestEmailAsync(org.PublishableKey, "gone2@example.com");
+        await RequestSmsAsync(org.PublishableKey, "+12025550123");
+        var r = await emu.Control.SendAsync(HttpMethod.Delete, "/_emulator/inbox", null);
+        Assert.Equal(204, r.Code);
+        Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/inbox"))["messages"]!.AsArray());
+        Assert.Single((await emu.Control.GetJsonAsync("/_emulator/sms"))["messages"]!.AsArray()); // SMS kept
+    }
+
+    [Fact]
+    public async Task Sms_sink_has_the_same_operations_with_body()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        await RequestSmsAsync(org.PublishableKey, "+12025550123");
+        await RequestSmsAsync(org.PublishableKey, "+447700900123");
+
+        var all = (await emu.Control.GetJsonAsync("/_emulator/sms"))["messages"]!.AsArray();
+        Assert.Equal(["+447700900123", "+12025550123"], all.Select(m => m!["to"]!.GetValue<string>()));
+        var m = (await emu.Control.GetJsonAsync("/_emulator/sms?to=%2B12025550123"))["messages"]!.AsArray().Single()!.AsObject();
+        Assert.Equal(["body", "code", "from", "id", "organizationId", "sentAt", "to"], m.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Contains(m["code"]!.GetValue<string>(), m["body"]!.GetValue<string>());
+        Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/inbox"))["messages"]!.AsArray()); // no email for a phone
+
+        var waiting = emu.Control.GetAsync("/_emulator/sms/latest?to=%2B12025550199&waitSeconds=10", null);
+        var sender = Task.Run(async () => { await Task.Delay(300); await RequestSmsAsync(org.PublishableKey, "+12025550199"); });
+        Assert.Equal("+12025550199", (await waiting).EnsureStatus(200)["to"].GetValue<string>());
+        await sender;
+
+        Assert.Equal(204, (await emu.Control.SendAsync(HttpMethod.Delete, "/_emulator/sms", null)).Code);
+        Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/sms"))["messages"]!.AsArray());
+    }
+}
