@@ -173,8 +173,7 @@ public sealed class WebhooksApi : IFeatureModule
         foreach (var t in types.Where(t => t != "*" && !WebhookEventCatalog.IsKnown(t)))
         {
             var expected = string.Join(" | ", WebhookEventCatalog.Types.Prepend("*").Select(a => "\"" + a + "\""));
-            body.Add(new ValidationIssue("schema", "picklist", expected, "\"" + t + "\"", $"Invalid type: Expected {expected} but received \"{t}\"",
-                [new JsonObject { ["type"] = "object", ["origin"] = "value", ["input"] = body.Root.DeepClone(), ["key"] = key }]));
+            body.AddIssue(key, "picklist", expected, JsonValue.Create(t), $"Invalid type: Expected {expected} but received \"{t}\"", "schema");
         }
     }
 
@@ -223,7 +222,7 @@ public sealed class WebhooksApi : IFeatureModule
     }
 
     private static ValidationIssue Issue(string key, string type, string expected, string received, string message) =>
-        new("validation", type, expected, received, message, [new JsonObject { ["type"] = "object", ["origin"] = "value", ["input"] = new JsonObject(), ["key"] = key }]);
+        new("validation", type, expected, received, message, Validation.PathFor(null, key));
 
     // ---------------------------------------------------------------- output
 
