@@ -402,12 +402,13 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
     private AuctionParticipant Participant(Organization org, AuctionDistribution a, string consumerId, AuctionParticipant? existing, DateTimeOffset now)
     {
         if (existing is not null) return existing;
+        var index = ParticipantsOf(a.Id); // built before the Put, so the new participant is added exactly once
         var p = new AuctionParticipant
         {
             Id = ParticipantId(a.Id, consumerId), OrganizationId = org.Id, AuctionId = a.Id, ConsumerId = consumerId, EnteredAt = now,
         };
         store.Put(p);
-        ParticipantsOf(a.Id).Add(p);
+        index.Add(p);
         return p;
     }
 
@@ -455,13 +456,14 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
 
     private AuctionBid Record(Organization org, AuctionDistribution a, AuctionParticipant p, decimal amount, string? fingerprint, DateTimeOffset now)
     {
+        var index = BidsOf(a.Id); // built before the Put, so the new bid is added exactly once
         var bid = new AuctionBid
         {
             Id = ids.NewPrefixed("bid_"), OrganizationId = org.Id, AuctionId = a.Id, ConsumerId = p.ConsumerId,
             Amount = Money.Format(amount), PlacedAt = now,
         };
         store.Put(bid);
-        BidsOf(a.Id).Add(bid);
+        index.Add(bid);
         if (p.BidderNumber is null) p.BidderNumber = ++a.BidderCount;
         p.BidCount++;
         p.LastBidAmount = bid.Amount;

@@ -285,6 +285,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         return store.Transaction(() =>
         {
             var now = Now(org.Id);
+            var index = EntriesOf(d.Id); // built before any Put, so a new entry is added exactly once
             var existing = EntryOf(d.Id, consumerId);
             if (existing is not null && !(existing.Status == "DENIED" && existing.Reason == "CAPACITY_EXCEEDED" && existing.EntrantNumber is null))
                 return StatusJson(existing);
@@ -297,7 +298,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
                 refused.Status = "DENIED"; refused.Reason = "CAPACITY_EXCEEDED"; refused.DeniedAt = now;
                 refused.Fingerprint = string.IsNullOrEmpty(fingerprint) ? refused.Fingerprint : fingerprint;
                 store.Put(refused);
-                if (existing is null) EntriesOf(d.Id).Add(refused);
+                if (existing is null) index.Add(refused);
                 return StatusJson(refused);
             }
             var e = existing ?? new DrawEntry { Id = EntryId(d.Id, consumerId), OrganizationId = org.Id, DrawId = d.Id, ConsumerId = consumerId };
@@ -308,7 +309,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
             d.ActiveEntries++;
             store.Put(e);
             store.Put(d);
-            if (existing is null) EntriesOf(d.Id).Add(e);
+            if (existing is null) index.Add(e);
             outbox.Record(org.Id, "draw.consumer.entered", new JsonObject
             {
                 ["drawId"] = d.Id, ["sequenceId"] = d.SequenceId, ["experienceId"] = d.ExperienceId, ["consumerId"] = consumerId,
@@ -372,12 +373,13 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         {
             if (consumers.Get(org.Id, consumerId) is null) throw ApiErrors.NotFoundError("Consumer not found");
             var now = Now(org.Id);
+            var index = EntriesOf(d.Id);
             var e = EntryOf(d.Id, consumerId);
             if (e?.Status == "COMPLETED") return StatusJson(e);
             if (e is null)
             {
                 e = new DrawEntry { Id = EntryId(d.Id, consumerId), OrganizationId = org.Id, DrawId = d.Id, ConsumerId = consumerId };
-                EntriesOf(d.Id).Add(e);
+                index.Add(e);
             }
             var wasWinner = e.Status == "WON";
             if (e.Status == "ENTERED" && !d.Drawn) d.ActiveEntries = Math.Max(0, d.ActiveEntries - 1);
