@@ -46,13 +46,15 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
 
     // In-memory index of each draw's entries (entry order), rebuilt lazily from the store; guarded by store.Sync.
     private readonly Dictionary<string, List<DrawEntry>> _entries = [];
+    // Each drawn draw's entries in their random order (index = rank − 1); ranks never change after the selection.
+    private readonly Dictionary<string, DrawEntry[]> _ranked = [];
 
     private DateTimeOffset Now(string orgId) => clocks.For(orgId).GetUtcNow();
 
     /// <summary>Drops the in-memory index (after <c>POST /_emulator/reset</c>).</summary>
     public void ResetCaches()
     {
-        lock (store.Sync) _entries.Clear();
+        lock (store.Sync) { _entries.Clear(); _ranked.Clear(); }
     }
 
     private List<DrawEntry> EntriesOf(string drawId)
@@ -206,6 +208,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         {
             foreach (var e in EntriesOf(d.Id).ToList()) store.Delete<DrawEntry>(e.Id);
             _entries.Remove(d.Id);
+            _ranked.Remove(d.Id);
             scheduler.Cancel(RunJobKind + ":" + d.Id);
             lifecycle.Untrack(d);
             store.Delete<DrawDistribution>(d.Id);
@@ -409,6 +412,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
                 var pool = EntriesOf(d.Id).Where(e => e.Status == "ENTERED").OrderBy(e => e.EntrantNumber).ToList();
                 new SeededRandom(ids.NextBytes("draw:" + d.Id)).Shuffle(pool);
                 for (int i = 0; i < pool.Count; i++) pool[i].Rank = i + 1;
+                _ranked[d.Id] = pool.ToArray();
                 d.Drawn = true;
                 d.DrawnAt = now;
                 d.TotalEntrants = pool.Count;
@@ -471,8 +475,9 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
     private void Backfill(Organization org, DrawDistribution d, DateTimeOffset now)
     {
         if (!CanBackfill(d, now)) return;
-        var ranked = EntriesOf(d.Id).Where(e => e.Rank is not null).OrderBy(e => e.Rank).ToList();
-        for (var rank = d.NextBackfillRank; rank <= ranked.Count; rank++)
+        if (!_ranked.TryGetValue(d.Id, out var ranked))
+            _ranked[d.Id] = ranked = EntriesOf(d.Id).Where(e => e.Rank is not null).OrderBy(e => e.Rank).ToArray();
+        for (var rank = d.NextBackfillRank; rank <= ranked.Length; rank++)
         {
             var e = ranked[rank - 1];
             if (e.Status == "DENIED" && e.Reason == "NOT_SELECTED")
@@ -482,7 +487,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
                 return;
             }
         }
-        d.NextBackfillRank = ranked.Count + 1;
+        d.NextBackfillRank = ranked.Length + 1;
         store.Put(d);
     }
 
