@@ -55,6 +55,8 @@ public static class EmulatorApp
         s.AddSingleton<EmulatorReset>();
         s.AddHostedService<StartupSeeder>();
         s.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+        // Query/route binding failures (e.g. ?waitSeconds=abc) throw, so ErrorHandlingMiddleware answers the std 400.
+        s.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         foreach (var surface in Enum.GetValues<ApiSurface>())
         {
             var prefix = ApiSurfaceMiddleware.Prefix(surface).TrimStart('/') + "/";

@@ -74,6 +74,26 @@ public sealed class AdmissionGrants(DocumentStore store, IdGenerator ids, TokenS
 {
     public const string ExpireJobKind = "admission.expire";
 
+    // Newest grant per (distribution, consumer), built lazily from the store; only the newest can be active.
+    private Dictionary<(string DistributionId, string ConsumerId), AdmissionGrant>? _latest;
+
+    private Dictionary<(string, string), AdmissionGrant> Index()
+    {
+        lock (store.Sync)
+        {
+            if (_latest is not null) return _latest;
+            var index = new Dictionary<(string, string), AdmissionGrant>();
+            foreach (var g in store.All<AdmissionGrant>()) index[(g.DistributionId, g.ConsumerId)] = g;
+            return _latest = index;
+        }
+    }
+
+    /// <summary>Forgets the index (after <c>POST /_emulator/reset</c> emptied the store).</summary>
+    public void ResetIndex()
+    {
+        lock (store.Sync) _latest = null;
+    }
+
     /// <summary>Issues a grant valid until <paramref name="expiresAt"/> (null: no expiry). Supersedes the consumer's
     /// earlier active grant for the same distribution.</summary>
     public AdmissionGrant Issue(Organization org, DistributionBase distribution, string consumerId, DateTimeOffset? expiresAt,
@@ -81,7 +101,7 @@ public sealed class AdmissionGrants(DocumentStore store, IdGenerator ids, TokenS
     {
         return store.Transaction(() =>
         {
-            foreach (var old in store.Where<AdmissionGrant>(g => g.DistributionId == distribution.Id && g.ConsumerId == consumerId && g.Status == "active"))
+            if (Latest(distribution.Id, consumerId) is { Status: "active" } old)
             {
                 old.Status = "revoked";
                 store.Put(old);
@@ -109,6 +129,7 @@ public sealed class AdmissionGrants(DocumentStore store, IdGenerator ids, TokenS
             if (expiresAt is { } e2) claims["exp"] = e2.ToUnixTimeSeconds();
             grant.Token = tokens.Sign(org, claims);
             store.Put(grant);
+            Index()[(distribution.Id, consumerId)] = grant;
             if (expiresAt is { } at)
                 scheduler.Schedule(ExpireJobKind + ":" + grant.Id, ExpireJobKind, at, new JsonObject { ["grantId"] = grant.Id }, org.Id);
             return grant;
@@ -116,8 +137,10 @@ public sealed class AdmissionGrants(DocumentStore store, IdGenerator ids, TokenS
     }
 
     /// <summary>The consumer's newest grant for a distribution, whatever its status.</summary>
-    public AdmissionGrant? Latest(string distributionId, string consumerId) =>
-        store.Where<AdmissionGrant>(g => g.DistributionId == distributionId && g.ConsumerId == consumerId).LastOrDefault();
+    public AdmissionGrant? Latest(string distributionId, string consumerId)
+    {
+        lock (store.Sync) return Index().TryGetValue((distributionId, consumerId), out var g) ? g : null;
+    }
 
     /// <summary>
     /// Server-side validation (<c>POST /queues|draws|auctions/{id}/validate</c>): valid only for the distribution's own,

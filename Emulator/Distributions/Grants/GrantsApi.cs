@@ -33,6 +33,8 @@ public sealed class GrantsApi : IFeatureModule
         services.AddSingleton<IJobHandler, GrantExpiryJob>();
     }
 
+    public void OnReset(IServiceProvider services) => services.GetRequiredService<AdmissionGrants>().ResetIndex();
+
     private static readonly (string Path, string Type, string IdKey, bool Validate)[] Kinds =
     [
         ("queues", DistributionTypes.Queue, "queueId", true),
