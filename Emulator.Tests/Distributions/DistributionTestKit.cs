@@ -1,0 +1,54 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Infrastructure.Events;
+using Fanfare.Emulator.Infrastructure.Store;
+using Fanfare.Emulator.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
+
+namespace Fanfare.Emulator.Tests.Distributions;
+
+/// <summary>Shared fixtures for the queue and timed release tests: a sequence in the store, guests, JWT claims, events.</summary>
+public static class DistributionTestKit
+{
+    /// <summary>An experience and a sequence of <paramref name="org"/>, put straight into the store (the admin experience
+    /// endpoints are another helper's). Returns the sequence id.</summary>
+    public static string CreateSequence(this EmulatorServer emu, OrgKeys org, string name = "General")
+    {
+        var store = emu.Services.GetRequiredService<DocumentStore>();
+        var n = store.Count<Sequence>() + 1;
+        var experienceId = $"00000000-0000-4000-8000-{n:D12}";
+        var sequenceId = $"00000000-0000-4000-9000-{n:D12}";
+        store.Put(new Experience { Id = experienceId, OrganizationId = org.Id, Name = "Drop " + n, TimeZone = "UTC" });
+        store.Put(new Sequence { Id = sequenceId, OrganizationId = org.Id, ExperienceId = experienceId, Name = name });
+        return sequenceId;
+    }
+
+    public static string ExperienceOf(this EmulatorServer emu, string sequenceId) =>
+        emu.Services.GetRequiredService<DocumentStore>().Get<Sequence>(sequenceId)!.ExperienceId;
+
+    /// <summary>Events of a type recorded in the outbox.</summary>
+    public static List<OutboxEvent> Events(this EmulatorServer emu, string type) =>
+        emu.Services.GetRequiredService<DocumentStore>().All<OutboxEvent>().Where(e => e.Type == type).ToList();
+
+    /// <summary>The payload of a JWT, decoded (no signature check).</summary>
+    public static JsonObject Claims(string jwt)
+    {
+        var part = jwt.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        part = part.PadRight(part.Length + (4 - part.Length % 4) % 4, '=');
+        return JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(part)))!.AsObject();
+    }
+
+    /// <summary>A guest with its publishable-key + access-token headers.</summary>
+    public static async Task<Guest> GuestOfAsync(this EmulatorServer emu, OrgKeys org)
+    {
+        var (id, access, _) = await emu.GuestAsync(org.PublishableKey);
+        return new Guest(id, Pk(org.PublishableKey, access));
+    }
+
+    public static Dictionary<string, string> With(this Dictionary<string, string> headers, string name, string value) =>
+        new(headers) { [name] = value };
+}
+
+public sealed record Guest(string Id, Dictionary<string, string> Headers);
