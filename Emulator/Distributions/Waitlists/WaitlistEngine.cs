@@ -219,11 +219,15 @@ public sealed class WaitlistEngine(DocumentStore store, IdGenerator ids, ClockRe
         ["id"] = e.Id, ["waitlistId"] = e.WaitlistId, ["sequenceId"] = e.SequenceId, ["consumerId"] = e.ConsumerId, ["enteredAt"] = Json.Iso(e.EnteredAt),
     };
 
-    /// <summary>Converts an active entry whose consumer already takes part in a distribution of the sequence (engines
-    /// that record no entry event, e.g. timed releases, are caught here).</summary>
+    /// <summary>Brings an entry up to date on read: notifies a waiting entry whose sequence is open, and converts an active
+    /// entry whose consumer already takes part in a distribution of the sequence (engines that record no entry event, e.g.
+    /// timed releases, are caught here).</summary>
     public void Refresh(WaitlistEntry e)
     {
         if (!WaitlistStatus.IsActive(e.Status)) return;
+        var now = clocks.For(e.OrganizationId).GetUtcNow();
+        if (e.Status == WaitlistStatus.Waiting && SequenceIsOpen(e.OrganizationId, e.SequenceId, now) && orgs.ById(e.OrganizationId) is { } org)
+            store.Transaction(() => Notify(org, e, now)); // opened without an open event (e.g. openAt moved into the past)
         foreach (var (engine, d) in Registry.ForSequence(e.OrganizationId, e.SequenceId))
         {
             if (d.Archived) continue;
