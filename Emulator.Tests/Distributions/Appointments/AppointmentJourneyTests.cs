@@ -245,4 +245,22 @@ public sealed class AppointmentJourneyTests(EmulatorServer emu) : IClassFixture<
         Assert.Equal("closed", ended["distribution"]!["lifecycle"]!.GetValue<string>());
         Assert.Equal("closed", ended["outcome"]!["type"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Parallel_bookings_never_exceed_slot_capacity()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        await emu.FreezeClockAsync(T0);
+        var (_, _, appt) = await emu.ExperienceWithAppointmentAsync(org.SecretKey, T0, T0.AddHours(8), capacity: 3);
+        var tokens = new List<string>();
+        for (int i = 0; i < 8; i++) tokens.Add((await emu.VerifiedAsync(org.PublishableKey, $"rush{i}@appointments.test")).Token);
+        var results = await Task.WhenAll(tokens.Select(t => emu.Consumer.PostJsonAsync($"/appointments/{appt}/book",
+            new JsonObject { ["slotId"] = "slot_20300107T094000Z" }, XApi.As(org.PublishableKey, t))));
+        Assert.Equal(3, results.Count(r => r.Code == 200));
+        Assert.Equal(5, results.Count(r => r.Code == 409));
+        Assert.Equal(3, results.Where(r => r.Code == 200).Select(r => r["confirmationCode"].GetValue<string>()).Distinct().Count());
+        var slot = (await SlotsAsync(org.PublishableKey, appt))[0]!;
+        Assert.Equal(0, slot["available"]!.GetValue<int>());
+    }
 }
