@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using Fanfare.Emulator.Consumer.Experiences;
+using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
+using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions.Sequences;
+using Fanfare.Emulator.Distributions.Waitlists;
+using Fanfare.Emulator.Infrastructure;
+using Fanfare.Emulator.Infrastructure.Store;
+using Fanfare.Emulator.Organizations;
+
+namespace Fanfare.Emulator.Consumer.Consumers;
+
+/// <summary>
+/// <c>GET /consumers/me</c> (consumer-part1.md): <c>{active:{journeys:[Journey]}, waitlists:[{waitlistId, sequenceId,
+/// experienceId, enteredAt, position}]}</c>. A journey is listed for every live experience the consumer entered (and did
+/// not leave), was routed or gated in, takes part in (any distribution whose consumer status is not <c>not_*</c>), or
+/// waits for (active waitlist entry). Gated (last route gated, nothing joined yet) → <c>{experienceId, journeyStage:"gated",
+/// gates, selected:{sequenceId}, updatedAt}</c>; otherwise <c>{experienceId, journeyStage:"routed", sequenceId, sequence,
+/// offers?, updatedAt}</c>, where <c>sequence</c> is the phase view of the sequence's most relevant distribution (the one
+/// the consumer takes part in, else the open one, else the next scheduled, else the last ended):
+/// <c>{phase, mechanism, distribution:{type, id, sequenceId, lifecycle, opensAt?, closesAt?, settlesAt?, details},
+/// consumer?, grant?, outcome?}</c> built from <see cref="IDistributionEngine.View"/>; <c>{phase:"unavailable"}</c> when
+/// the sequence has no distribution.
+/// </summary>
+public sealed class JourneyService(DocumentStore store, ClockResolver clocks, ExperienceService experiences, SequenceService sequences,
+    WaitlistEngine waitlists)
+{
+    private static readonly HashSet<string> NotJoined = ["not_queued", "not_entered", "not_bid", "not_booked"];
+
+    private static readonly Dictionary<string, string> DefaultStatus = new()
+    {
+        [DistributionTypes.Queue] = "not_queued", [DistributionTypes.Draw] = "not_entered", [DistributionTypes.Auction] = "not_bid",
+        [DistributionTypes.TimedRelease] = "not_entered", [DistributionTypes.Appointment] = "not_booked",
+    };
+
+    private static readonly Dictionary<string, int> PhaseRank = new()
+    {
+        ["granted"] = 6, ["settling"] = 5, ["participating"] = 4, ["enterable"] = 3, ["ended"] = 2, ["scheduled"] = 1,
+    };
+
+    private sealed record Seen(IDistributionEngine Engine, DistributionBase Distribution, Participation View)
+    {
+        public bool Joined => View.Consumer?["status"] is JsonValue v && v.TryGetValue<string>(out var s) && !NotJoined.Contains(s);
+    }
+
+    public JsonObject Me(Organization org, string consumerId)
+    {
+        var now = clocks.For(org.Id).GetUtcNow();
+        var journeys = new JsonArray();
+        var entries = waitlists.ActiveEntriesOf(org.Id, consumerId);
+        foreach (var e in experiences.List(org.Id))
+        {
+            var doc = store.Get<ExperienceJourney>(ExperienceJourney.KeyOf(e.Id, consumerId));
+            var seqs = sequences.ByPriority(org.Id, e.Id);
+            var views = seqs.ToDictionary(s => s.Id, s => sequences.Distributions(org.Id, s.Id)
+                .Select(x => new Seen(x.Engine, x.Distribution, x.Engine.View(x.Distribution, consumerId))).ToList());
+            var joined = seqs.FirstOrDefault(s => views[s.Id].Any(v => v.Joined));
+            var waiting = entries.FirstOrDefault(w => seqs.Any(s => s.Id == w.SequenceId));
+            var active = doc is { LeftAt: null } && (doc.EnteredAt is not null || doc.Outcome is "routed" or "gated");
+            if (joined is null && waiting is null && !active) continue;
+
+            if (joined is null && waiting is null && doc!.Outcome == "gated")
+            {
+                var gatedJourney = new JsonObject
+                {
+                    ["experienceId"] = e.Id, ["journeyStage"] = "gated", ["gates"] = doc.Gates?.DeepClone() ?? new JsonArray(),
+                };
+                if (doc.SequenceId is not null) gatedJourney["selected"] = new JsonObject { ["sequenceId"] = doc.SequenceId };
+                gatedJourney["updatedAt"] = Json.Iso(doc.UpdatedAt);
+                journeys.Add(gatedJourney);
+                continue;
+            }
+            var sequenceId = joined?.Id ?? (doc?.Outcome == "routed" ? doc.SequenceId : null) ?? waiting?.SequenceId ?? seqs.FirstOrDefault()?.Id;
+            if (sequenceId is null || !views.TryGetValue(sequenceId, out var seen)) continue;
+            var j = new JsonObject
+            {
+                ["experienceId"] = e.Id, ["journeyStage"] = "routed", ["sequenceId"] = sequenceId, ["sequence"] = SequenceView(seen, now),
+            };
+            if (doc?.Offers is { Count: > 0 } offers) j["offers"] = offers.DeepClone();
+            j["updatedAt"] = Json.Iso(doc?.UpdatedAt ?? now);
+            journeys.Add(j);
+        }
+        var waitlistArr = new JsonArray();
+        foreach (var w in entries)
+            waitlistArr.Add(new JsonObject
+            {
+                ["waitlistId"] = w.WaitlistId, ["sequenceId"] = w.SequenceId,
+                ["experienceId"] = store.Get<Sequence>(w.SequenceId)?.ExperienceId ?? "",
+                ["enteredAt"] = Json.Iso(w.EnteredAt), ["position"] = waitlists.Position(w),
+            });
+        return new JsonObject { ["active"] = new JsonObject { ["journeys"] = journeys }, ["waitlists"] = waitlistArr };
+    }
+
+    private static JsonObject SequenceView(List<Seen> seen, DateTimeOffset now)
+    {
+        if (seen.Count == 0) return new JsonObject { ["phase"] = "unavailable", ["reason"] = "NO_DISTRIBUTIONS" };
+        var pick = seen.Where(s => s.Joined).OrderByDescending(s => PhaseRank.GetValueOrDefault(s.View.Phase)).FirstOrDefault()
+            ?? seen.FirstOrDefault(s => s.View.Phase == "enterable")
+            ?? seen.Where(s => s.View.Phase == "scheduled").OrderBy(s => s.Distribution.OpenAt).FirstOrDefault()
+            ?? seen.Last();
+        var (engine, d, p) = (pick.Engine, pick.Distribution, pick.View);
+        var view = new JsonObject { ["phase"] = p.Phase, ["mechanism"] = engine.Type, ["distribution"] = DistributionJson(engine, d, p, now) };
+        if (p.Phase is "scheduled" or "unavailable") return view;
+        view["consumer"] = p.Consumer?.DeepClone() ?? new JsonObject { ["status"] = DefaultStatus.GetValueOrDefault(engine.Type, "not_entered"), ["distributionId"] = d.Id };
+        if (p.Phase == "granted" && p.Grant is not null) view["grant"] = p.Grant.DeepClone();
+        if (p.Phase == "ended")
+            view["outcome"] = p.Outcome?.DeepClone() ?? new JsonObject { ["type"] = "closed", ["distributionId"] = d.Id, ["distributionType"] = engine.Type };
+        return view;
+    }
+
+    /// <summary>The journey <c>Distribution</c>: <c>lifecycle</c> = scheduled | open | settling | closed; <c>details</c> = the
+    /// type's own fields (its admin JSON minus the common ones) plus <c>name</c> and <c>timeZone</c>.</summary>
+    private static JsonObject DistributionJson(IDistributionEngine engine, DistributionBase d, Participation p, DateTimeOffset now)
+    {
+        var lifecycle = p.Phase == "settling" ? "settling" : d.TimingState(now) switch
+        {
+            "upcoming" => "scheduled", "active" => "open", _ => "closed",
+        };
+        var o = new JsonObject { ["type"] = engine.Type, ["id"] = d.Id, ["sequenceId"] = d.SequenceId, ["lifecycle"] = lifecycle };
+        if (d.OpenAt is { } open) o["opensAt"] = Json.Iso(open);
+        if (d.CloseAt is { } close) o["closesAt"] = Json.Iso(close);
+        var json = engine.ToJson(d);
+        var settles = ExperienceService.ParseIso(json["settleAt"]) ?? ExperienceService.ParseIso(json["drawAt"]);
+        if (settles is { } st) o["settlesAt"] = Json.Iso(st);
+        var common = d.CommonJson();
+        var details = new JsonObject { ["name"] = d.Name, ["timeZone"] = d.TimeZone };
+        foreach (var (k, v) in json)
+            if (!common.ContainsKey(k)) details[k] = v?.DeepClone();
+        o["details"] = details;
+        return o;
+    }
+}
