@@ -14,13 +14,13 @@ namespace Fanfare.Emulator.Tests.Infrastructure;
 /// Use as <c>IClassFixture&lt;EmulatorServer&gt;</c> and call <see cref="ResetAsync"/> at the start of each test, or
 /// <c>await using var emu = await EmulatorServer.StartAsync(...)</c> for a private one.
 /// </summary>
-public sealed class EmulatorServer : IAsyncLifetime, IAsyncDisposable
+public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
 {
     private WebApplication? _app;
     private readonly Action<EmulatorOptions>? _configure;
 
     public EmulatorServer() { }
-    private EmulatorServer(Action<EmulatorOptions>? configure) => _configure = configure;
+    protected EmulatorServer(Action<EmulatorOptions>? configure) => _configure = configure;
 
     public int AdminPort { get; private set; }
     public int ConsumerPort { get; private set; }
@@ -168,4 +168,24 @@ public static class HttpClientExtensions
 
     /// <summary>Headers for a secret-key call.</summary>
     public static Dictionary<string, string> Sk(string secretKey) => new() { ["Authorization"] = "Bearer " + secretKey };
+}
+
+/// <summary>
+/// An emulator whose seed holds the default seed's organizations, consumers and settings but none of its experiences, so
+/// tests of one distribution type see only what they create (same well-known keys as the default seed).
+/// </summary>
+public sealed class BareEmulatorServer() : EmulatorServer(Configure)
+{
+    private static readonly Lazy<string> SeedFile = new(() =>
+    {
+        using var s = typeof(Fanfare.Emulator.Hosting.EmulatorApp).Assembly.GetManifestResourceStream("Fanfare.Emulator.seed.default.json")!;
+        var seed = JsonNode.Parse(s, documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        foreach (var org in seed["organizations"]!.AsArray()) org!.AsObject().Remove("experiences");
+        var path = Path.Combine(Path.GetTempPath(), $"fanfare-bare-seed-{Environment.ProcessId}.json");
+        File.WriteAllText(path, seed.ToJsonString());
+        return path;
+    });
+
+    /// <summary>Points an emulator at the bare seed (for <see cref="EmulatorServer.StartAsync"/>).</summary>
+    public static void Configure(EmulatorOptions o) => o.SeedFile = SeedFile.Value;
 }

@@ -6,7 +6,7 @@ using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 namespace Fanfare.Emulator.Tests.Distributions.Auctions;
 
 /// <summary>Admin <c>/auctions</c> CRUD (admin-part1.md), simulate and participants.</summary>
-public sealed class AuctionAdminTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class AuctionAdminTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     [Fact]
     public async Task Create_get_list_update_delete()

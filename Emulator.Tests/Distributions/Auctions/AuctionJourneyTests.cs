@@ -8,7 +8,7 @@ using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 namespace Fanfare.Emulator.Tests.Distributions.Auctions;
 
 /// <summary>Auction journeys over HTTP with the clock frozen at <see cref="DaKit.T0"/> and moved.</summary>
-public sealed class AuctionJourneyTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class AuctionJourneyTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     private static readonly DateTimeOffset T0 = DaKit.T0;
 

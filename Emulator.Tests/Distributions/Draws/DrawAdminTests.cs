@@ -5,7 +5,7 @@ using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 namespace Fanfare.Emulator.Tests.Distributions.Draws;
 
 /// <summary>Admin <c>/draws</c> CRUD (admin-part2.md) with pagination and errors.</summary>
-public sealed class DrawAdminTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class DrawAdminTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     [Fact]
     public async Task Create_get_list_update_delete()

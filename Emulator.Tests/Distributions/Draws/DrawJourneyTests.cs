@@ -7,7 +7,7 @@ using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 namespace Fanfare.Emulator.Tests.Distributions.Draws;
 
 /// <summary>Draw journeys over HTTP with the clock frozen at <see cref="DaKit.T0"/> and moved.</summary>
-public sealed class DrawJourneyTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class DrawJourneyTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     private static readonly DateTimeOffset T0 = DaKit.T0;
 
@@ -197,7 +197,7 @@ public sealed class DrawJourneyTests(EmulatorServer emu) : IClassFixture<Emulato
     {
         async Task<List<string>> RunOnce()
         {
-            await using var e = await EmulatorServer.StartAsync();
+            await using var e = await EmulatorServer.StartAsync(BareEmulatorServer.Configure);
             await e.FreezeClockAsync(T0);
             var org = await e.DemoOrgAsync();
             DaKit.PutSequence(e, org.Id);

@@ -5,7 +5,7 @@ using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 namespace Fanfare.Emulator.Tests.Distributions.Queues;
 
 /// <summary>Admin CRUD of queues (admin-part4.md) and the QA helpers (admit N, simulate, participants).</summary>
-public sealed class QueueAdminAndQaTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class QueueAdminAndQaTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     [Fact]
     public async Task Create_get_list_update_delete_with_the_Queue_shape()

@@ -6,7 +6,7 @@ namespace Fanfare.Emulator.Tests.Distributions.Queues;
 
 /// <summary>Queue journeys over HTTP with the clock frozen and moved: enter → wait → admitted → validate → complete,
 /// and the expiry, denial, leave, not-open, full and closed branches.</summary>
-public sealed class QueueJourneyTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class QueueJourneyTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     private async Task<(OrgKeys Org, string SequenceId, string QueueId, DateTimeOffset Now)> SetupAsync(JsonObject? extra = null)
     {

@@ -8,7 +8,7 @@ namespace Fanfare.Emulator.Tests.Distributions.Queues;
 
 /// <summary>The journey view the queue and timed release engines give <c>/consumers/me</c> (served by another feature),
 /// driven over HTTP and read through the distribution registry.</summary>
-public sealed class QueueJourneyViewTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class QueueJourneyViewTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     private Participation View(string orgId, string id, string consumerId)
     {

@@ -5,7 +5,7 @@ using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 namespace Fanfare.Emulator.Tests.Distributions.TimedReleases;
 
 /// <summary>Timed release journeys over HTTP: countdown (423) → open → instant grant → handoff validate → complete.</summary>
-public sealed class TimedReleaseTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
+public sealed class TimedReleaseTests(BareEmulatorServer emu) : IClassFixture<BareEmulatorServer>
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 9, 0, 0, TimeSpan.Zero);
 

@@ -64,7 +64,7 @@ public sealed class ClientSideSecurityService(DocumentStore store, ClockResolver
     public HashSet<string> ConsumersFor(string organizationId, string customerId)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        if (store.Get<Consumers.Consumer>(customerId) is { } c && c.OrganizationId == organizationId) ids.Add(c.Id);
+        if (store.Get<Fanfare.Emulator.Consumers.Consumer>(customerId) is { } c && c.OrganizationId == organizationId) ids.Add(c.Id);
         foreach (var identity in store.Where<ExternalIdentity>(i => i.OrganizationId == organizationId && i.Subject == customerId))
             ids.Add(identity.ConsumerId);
         return ids;
