@@ -10,6 +10,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _tail = new();
+    private bool _ownsData;
 
     public int AdminPort { get; }
     public int ConsumerPort { get; }
@@ -25,6 +26,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
     /// <summary>Spawns the emulator and returns once it is healthy. <paramref name="dataDirectory"/> null = a new temp folder.</summary>
     public static async Task<EmulatorProcess> StartAsync(BenchOptions options, string? dataDirectory = null)
     {
+        var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("fanfare-bench-data-").FullName;
         var ports = FreePorts(4);
         var psi = new ProcessStartInfo("dotnet")
@@ -48,7 +50,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
         var url = $"http://127.0.0.1:{ports[0]}/_emulator/health";
         var watch = Stopwatch.StartNew();
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
-        var emu = new EmulatorProcess(process, ports[0], ports[1], dataDirectory);
+        var emu = new EmulatorProcess(process, ports[0], ports[1], dataDirectory) { _ownsData = owns };
         process.OutputDataReceived += (_, e) => emu.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => emu.Keep(e.Data);
         process.BeginOutputReadLine();
@@ -70,6 +72,9 @@ public sealed class EmulatorProcess : IAsyncDisposable
         emu.StartToHealthyMs = watch.Elapsed.TotalMilliseconds;
         return emu;
     }
+
+    /// <summary>Keeps the temp data folder this process created when it is disposed (to start again on it).</summary>
+    public void KeepDataDirectory() => _ownsData = false;
 
     public string Tail { get { lock (_tail) return _tail.ToString(); } }
 
@@ -104,5 +109,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try { await _process.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { }
         _process.Dispose();
+        if (_ownsData)
+            try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

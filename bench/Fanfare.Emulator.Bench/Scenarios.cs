@@ -67,6 +67,7 @@ public sealed class StartupScenario : IScenario
             {
                 cold.Add(first.StartToHealthyMs);
                 data = first.DataDirectory;
+                first.KeepDataDirectory();
             }
             if (!context.Options.InMemory)
                 await using (var again = await EmulatorProcess.StartAsync(context.Options, data))
