@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Fanfare Emulator image.
+#   docker build -t fanfare-emulator .
+#   docker run --rm -p 4800:4800 -p 4802:4802 -p 4803:4803 -p 4805:4805 -v fanfare-data:/data fanfare-emulator
+#
+# Emulator.Tests/Packaging/PublishedBinaryTests.cs reads this file: it runs the `RUN dotnet publish` line (with its own
+# output folder), then starts the result with the final stage's ENV, ENTRYPOINT and HEALTHCHECK. bench/run.sh publishes
+# with the same line. Keep the publish arguments here and only here.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first, from the project file only, so the package layer is cached until the dependencies change.
+COPY Emulator/Emulator.csproj Emulator/
+RUN dotnet restore Emulator/Emulator.csproj
+COPY . .
+RUN dotnet publish Emulator/Emulator.csproj -c Release -o /app -p:UseAppHost=false
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+# /data holds emulator.db; owned by the image's non-root "app" user ($APP_UID, 1654) so a fresh named volume is writable.
+RUN mkdir -p /data && chown "$APP_UID" /data
+COPY --from=build /app .
+# ASPNETCORE_HTTP_PORTS is emptied: the emulator binds its own four ports (Emulator__*Port), not the image's 8080.
+ENV Emulator__BindAddress=0.0.0.0 \
+    Emulator__DataDirectory=/data \
+    ASPNETCORE_HTTP_PORTS= \
+    DOTNET_NOLOGO=1
+VOLUME ["/data"]
+# admin, consumer, beacon, checkout
+EXPOSE 4800 4802 4803 4805
+USER $APP_UID
+# The app's own probe (GET /_emulator/health on the admin port, exit 0 when 200): the image has no curl.
+HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=5 CMD ["dotnet", "Fanfare.Emulator.dll", "healthcheck"]
+ENTRYPOINT ["dotnet", "Fanfare.Emulator.dll"]

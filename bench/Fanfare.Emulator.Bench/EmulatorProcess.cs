@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Fanfare.Emulator.Bench;
+
+/// <summary>A published emulator (<c>dotnet Fanfare.Emulator.dll</c>) started on four free loopback ports.</summary>
+public sealed class EmulatorProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _tail = new();
+    private bool _ownsData;
+
+    public int AdminPort { get; }
+    public int ConsumerPort { get; }
+    public string DataDirectory { get; }
+    /// <summary>Milliseconds from spawning the process to the first 200 of <c>GET /_emulator/health</c>.</summary>
+    public double StartToHealthyMs { get; private set; }
+
+    private EmulatorProcess(Process process, int adminPort, int consumerPort, string dataDirectory)
+    {
+        _process = process; AdminPort = adminPort; ConsumerPort = consumerPort; DataDirectory = dataDirectory;
+    }
+
+    /// <summary>Spawns the emulator and returns once it is healthy. <paramref name="dataDirectory"/> null = a new temp folder.</summary>
+    public static async Task<EmulatorProcess> StartAsync(BenchOptions options, string? dataDirectory = null)
+    {
+        var owns = dataDirectory is null;
+        dataDirectory ??= Directory.CreateTempSubdirectory("fanfare-bench-data-").FullName;
+        var ports = FreePorts(4);
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+            UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(options.EmulatorDll)!,
+        };
+        psi.ArgumentList.Add(options.EmulatorDll);
+        if (options.InMemory) psi.ArgumentList.Add("--in-memory");
+        psi.Environment["Emulator__BindAddress"] = "127.0.0.1";
+        psi.Environment["Emulator__AdminPort"] = ports[0].ToString();
+        psi.Environment["Emulator__ConsumerPort"] = ports[1].ToString();
+        psi.Environment["Emulator__BeaconPort"] = ports[2].ToString();
+        psi.Environment["Emulator__CheckoutPort"] = ports[3].ToString();
+        psi.Environment["Emulator__DataDirectory"] = dataDirectory;
+        psi.Environment["Emulator__Banner"] = "false";
+        psi.Environment["ASPNETCORE_HTTP_PORTS"] = "";
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+
+        using var probe = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1) }) { Timeout = TimeSpan.FromSeconds(2) };
+        var url = $"http://127.0.0.1:{ports[0]}/_emulator/health";
+        var watch = Stopwatch.StartNew();
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        var emu = new EmulatorProcess(process, ports[0], ports[1], dataDirectory) { _ownsData = owns };
+        process.OutputDataReceived += (_, e) => emu.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => emu.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close();
+        while (true)
+        {
+            try
+            {
+                using var res = await probe.GetAsync(url);
+                if (res.StatusCode == HttpStatusCode.OK) break;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            if (process.HasExited) throw new InvalidOperationException($"the emulator exited with {process.ExitCode}:\n{emu.Tail}");
+            if (watch.Elapsed > TimeSpan.FromSeconds(120)) { await emu.DisposeAsync(); throw new TimeoutException("the emulator was not healthy within 120 s:\n" + emu.Tail); }
+            await Task.Delay(5);
+        }
+        emu.StartToHealthyMs = watch.Elapsed.TotalMilliseconds;
+        return emu;
+    }
+
+    /// <summary>Keeps the temp data folder this process created when it is disposed (to start again on it).</summary>
+    public void KeepDataDirectory() => _ownsData = false;
+
+    public string Tail { get { lock (_tail) return _tail.ToString(); } }
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        lock (_tail)
+        {
+            _tail.AppendLine(line);
+            if (_tail.Length > 20_000) _tail.Remove(0, _tail.Length - 10_000);
+        }
+    }
+
+    public HttpClient Client(int port, int maxConnections) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = maxConnections,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+    })
+    { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+
+    private static int[] FreePorts(int n)
+    {
+        var listeners = Enumerable.Range(0, n).Select(_ => { var l = new TcpListener(IPAddress.Loopback, 0); l.Start(); return l; }).ToList();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try { await _process.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { }
+        _process.Dispose();
+        if (_ownsData)
+            try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using Fanfare.Emulator.Bench;
+
+// Fanfare.Emulator.Bench --emulator PATH/Fanfare.Emulator.dll [--scenario startup,reset,guest,refresh] [options]
+// Usually run through bench/run.sh, which publishes the emulator in Release first. See bench/README.md.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+BenchOptions options;
+List<IScenario> selected;
+try
+{
+    options = BenchOptions.Parse(args);
+    selected = options.Scenarios.Count == 0 || options.Scenarios.Contains("all")
+        ? Scenarios.All.ToList()
+        : options.Scenarios.Select(name => Scenarios.All.FirstOrDefault(s => s.Name == name)
+            ?? throw new ArgumentException($"unknown scenario '{name}' (known: {string.Join(", ", Scenarios.All.Select(s => s.Name))})")).ToList();
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"bench: {ex.Message}\n\n{BenchOptions.Usage}");
+    return 2;
+}
+if (options.Help) { Console.WriteLine(BenchOptions.Usage); return 0; }
+
+Console.WriteLine($"Fanfare Emulator bench: {options.EmulatorDll}");
+Console.WriteLine($"  {Environment.ProcessorCount} cores, .NET {Environment.Version}, {(options.InMemory ? "in-memory store" : "SQLite store in a temp data dir")}, " +
+                  $"concurrency {options.Concurrency}, up to {options.Requests} requests or {options.DurationSeconds} s per load scenario");
+
+var rows = new List<Row>();
+await using (var context = new BenchContext(options))
+{
+    foreach (var scenario in selected)
+    {
+        Console.WriteLine($"  running {scenario.Name}: {scenario.Description} …");
+        rows.AddRange(await scenario.RunAsync(context));
+    }
+}
+
+Console.WriteLine();
+Table.Print(rows);
+return 0;
+
+/// <summary>Command-line options.</summary>
+public sealed class BenchOptions
+{
+    public string EmulatorDll { get; private set; } = "";
+    public List<string> Scenarios { get; } = [];
+    public int StartupRuns { get; private set; } = 3;
+    public int Resets { get; private set; } = 20;
+    public long Requests { get; private set; } = 5000;
+    public double DurationSeconds { get; private set; } = 10;
+    public int Concurrency { get; private set; } = 32;
+    public long Warmup { get; private set; } = 500;
+    public bool InMemory { get; private set; }
+    public bool Help { get; private set; }
+
+    public const string Usage = """
+        usage: Fanfare.Emulator.Bench --emulator PATH/Fanfare.Emulator.dll [options]
+          --scenario LIST     comma-separated: startup, reset, guest, refresh, all (default all; repeatable)
+          --runs N            startup runs (median reported; default 3)
+          --resets N          timed resets (median reported; default 20)
+          --requests N        request budget per load scenario (default 5000)
+          --duration SECONDS  time limit per load scenario (default 10)
+          --concurrency N     concurrent workers for load scenarios (default 32)
+          --warmup N          untimed requests before each load scenario (default 500)
+          --in-memory         run the emulator with --in-memory instead of a SQLite file
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--emulator": o.EmulatorDll = Path.GetFullPath(Next()); break;
+                case "--scenario": o.Scenarios.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
+                case "--runs": o.StartupRuns = Positive(Next()); break;
+                case "--resets": o.Resets = Positive(Next()); break;
+                case "--requests": o.Requests = Positive(Next()); break;
+                case "--duration": o.DurationSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--concurrency": o.Concurrency = Positive(Next()); break;
+                case "--warmup": o.Warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--in-memory": o.InMemory = true; break;
+                case "-h" or "--help": o.Help = true; break;
+                default: throw new ArgumentException($"unknown argument {args[i]}");
+            }
+        }
+        if (!o.Help && !File.Exists(o.EmulatorDll)) throw new ArgumentException($"--emulator: no such file '{o.EmulatorDll}'");
+        return o;
+    }
+
+    private static int Positive(string s) =>
+        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"expected a positive integer, got '{s}'");
+}
+
+public static class Table
+{
+    public static void Print(IReadOnlyList<Row> rows)
+    {
+        var cells = rows.Select(r => new[] { r.Scenario, r.Metric, r.Value.ToString(r.Value >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture), r.Unit, r.Detail }).ToList();
+        string[] header = ["scenario", "metric", "value", "unit", "detail"];
+        var widths = header.Select((h, c) => Math.Max(h.Length, cells.Count == 0 ? 0 : cells.Max(row => row[c].Length))).ToArray();
+        string Line(string[] row) => "| " + string.Join(" | ", row.Select((v, c) => c == 2 ? v.PadLeft(widths[c]) : v.PadRight(widths[c]))) + " |";
+        Console.WriteLine(Line(header));
+        Console.WriteLine("|" + string.Join("|", widths.Select((w, c) => c == 2 ? new string('-', w + 1) + ":" : new string('-', w + 2))) + "|");
+        foreach (var row in cells) Console.WriteLine(Line(row));
+    }
+}

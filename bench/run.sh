@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Publishes the emulator in Release (with the Dockerfile's own `dotnet publish` line) and benchmarks the published build.
+#   bench/run.sh                                  # every scenario
+#   bench/run.sh --scenario startup,reset         # some; see bench/README.md for all options
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+out="$PWD/bench/results/publish"
+rm -rf "$out"
+
+# The publish arguments live in one place, the Dockerfile; only the output folder changes.
+line=$(grep -m1 -E '^RUN dotnet publish ' Dockerfile) || { echo "bench: no 'RUN dotnet publish' line in Dockerfile" >&2; exit 1; }
+read -ra publish <<<"${line#RUN }"
+for i in "${!publish[@]}"; do
+  if [[ ${publish[$i]} == -o || ${publish[$i]} == --output ]]; then publish[i+1]=$out; fi
+done
+echo "bench: ${publish[*]}"
+"${publish[@]}" -v quiet
+
+dotnet build bench/Fanfare.Emulator.Bench -c Release -v quiet -o bench/results/bench >/dev/null
+exec dotnet bench/results/bench/Fanfare.Emulator.Bench.dll --emulator "$out/Fanfare.Emulator.dll" "$@"
