@@ -54,6 +54,7 @@ public static class EmulatorApp
         s.AddSingleton<TokenService>();
         s.AddSingleton<EmulatorReset>();
         s.AddHostedService<StartupSeeder>();
+        s.AddCors();
         s.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Query/route binding failures (e.g. ?waitSeconds=abc) throw, so ErrorHandlingMiddleware answers the std 400.
         s.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -79,6 +80,15 @@ public static class EmulatorApp
         services?.Invoke(s);
 
         var app = builder.Build();
+        // Browsers: a frontend on another localhost port calls the APIs with custom headers (X-Publishable-Key …), which
+        // needs CORS preflights answered. First in the pipeline so error bodies (401, 503 …) are readable too.
+        app.UseCors(p =>
+        {
+            if (options.CorsOrigins is ["*"]) p.SetIsOriginAllowed(_ => true); else p.WithOrigins(options.CorsOrigins);
+            p.AllowAnyHeader().AllowAnyMethod().AllowCredentials().SetPreflightMaxAge(TimeSpan.FromMinutes(10))
+             .WithExposedHeaders("Retry-After", "X-Trace-Id", "X-Fingerprint-Mismatch", "X-Fingerprint-Error",
+                 "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset");
+        });
         app.UseMiddleware<ApiSurfaceMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         foreach (var m in modules) m.UsePipeline(app);
