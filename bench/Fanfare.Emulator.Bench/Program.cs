@@ -1,7 +1,7 @@
 using System.Globalization;
 using Fanfare.Emulator.Bench;
 
-// Fanfare.Emulator.Bench --emulator PATH/Fanfare.Emulator.dll [--scenario startup,reset,guest,refresh] [options]
+// Fanfare.Emulator.Bench --emulator PATH/Fanfare.Emulator.dll [--scenario startup,reset,guest,refresh,queue-enter,…] [options]
 // Usually run through bench/run.sh, which publishes the emulator in Release first. See bench/README.md.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -28,18 +28,31 @@ Console.WriteLine($"  {Environment.ProcessorCount} cores, .NET {Environment.Vers
                   $"concurrency {options.Concurrency}, up to {options.Requests} requests or {options.DurationSeconds} s per load scenario");
 
 var rows = new List<Row>();
+var failures = new List<string>();
 await using (var context = new BenchContext(options))
 {
     foreach (var scenario in selected)
     {
         Console.WriteLine($"  running {scenario.Name}: {scenario.Description} …");
-        rows.AddRange(await scenario.RunAsync(context));
+        try
+        {
+            rows.AddRange(await scenario.RunAsync(context));
+        }
+        catch (BenchCheckFailedException ex)
+        {
+            failures.Add(ex.Message.StartsWith(scenario.Name + ":", StringComparison.Ordinal) ? ex.Message : $"{scenario.Name}: {ex.Message}");
+            rows.Add(new(scenario.Name, "CHECK FAILED", double.NaN, "", ex.Message));
+            Console.Error.WriteLine($"bench: !!! {scenario.Name} CHECK FAILED: {ex.Message}");
+        }
     }
 }
 
 Console.WriteLine();
 Table.Print(rows);
-return 0;
+if (failures.Count == 0) return 0;
+Console.Error.WriteLine($"\nbench: FAILED — {failures.Count} scenario(s) failed their correctness check:");
+foreach (var f in failures) Console.Error.WriteLine("  " + f);
+return 1;
 
 /// <summary>Command-line options.</summary>
 public sealed class BenchOptions
@@ -52,18 +65,23 @@ public sealed class BenchOptions
     public double DurationSeconds { get; private set; } = 10;
     public int Concurrency { get; private set; } = 32;
     public long Warmup { get; private set; } = 500;
+    public int QueueConsumers { get; private set; } = 10_000;
+    public int StatusRequests { get; private set; } = 20_000;
     public bool InMemory { get; private set; }
     public bool Help { get; private set; }
 
     public const string Usage = """
         usage: Fanfare.Emulator.Bench --emulator PATH/Fanfare.Emulator.dll [options]
-          --scenario LIST     comma-separated: startup, reset, guest, refresh, all (default all; repeatable)
+          --scenario LIST     comma-separated: startup, reset, guest, refresh, queue-enter, queue-status,
+                              queue-advance-24h, all (default all; repeatable)
           --runs N            startup runs (median reported; default 3)
           --resets N          timed resets (median reported; default 20)
           --requests N        request budget per load scenario (default 5000)
           --duration SECONDS  time limit per load scenario (default 10)
           --concurrency N     concurrent workers for load scenarios (default 32)
           --warmup N          untimed requests before each load scenario (default 500)
+          --queue-consumers N consumers entering the queue in the queue scenarios (default 10000)
+          --status-requests N GET /queues/{id}/status requests of queue-status (default 20000)
           --in-memory         run the emulator with --in-memory instead of a SQLite file
         """;
 
@@ -83,6 +101,8 @@ public sealed class BenchOptions
                 case "--duration": o.DurationSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--concurrency": o.Concurrency = Positive(Next()); break;
                 case "--warmup": o.Warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--queue-consumers": o.QueueConsumers = Positive(Next()); break;
+                case "--status-requests": o.StatusRequests = Positive(Next()); break;
                 case "--in-memory": o.InMemory = true; break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");

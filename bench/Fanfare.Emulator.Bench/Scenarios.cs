@@ -20,7 +20,8 @@ public interface IScenario
 
 public static class Scenarios
 {
-    public static readonly IScenario[] All = [new StartupScenario(), new ResetScenario(), new GuestScenario(), new RefreshScenario()];
+    public static readonly IScenario[] All = [new StartupScenario(), new ResetScenario(), new GuestScenario(), new RefreshScenario(),
+        new QueueEnterScenario(), new QueueStatusScenario(), new QueueAdvanceScenario()];
 }
 
 /// <summary>Shared state: the options, and one long-running emulator that the throughput scenarios share.</summary>
@@ -28,6 +29,7 @@ public sealed class BenchContext(BenchOptions options) : IAsyncDisposable
 {
     private EmulatorProcess? _shared;
     private string? _publishableKey;
+    private Task<QueueFixture>? _queue;
 
     public BenchOptions Options { get; } = options;
 
@@ -44,8 +46,20 @@ public sealed class BenchContext(BenchOptions options) : IAsyncDisposable
         return _publishableKey = orgs["organizations"]![0]!["publishableKey"]!.GetValue<string>();
     }
 
+    /// <summary>The queue scenarios' private emulator with N consumers queued (built on first use; see <see cref="QueueFixture"/>).</summary>
+    public Task<QueueFixture> QueueAsync() => _queue ??= QueueFixture.CreateAsync(Options);
+
+    /// <summary>Stops the queue scenarios' emulator (after <c>queue-advance-24h</c> used its queue up).</summary>
+    public async Task ReleaseQueueAsync()
+    {
+        var queue = _queue;
+        _queue = null;
+        if (queue is { IsCompletedSuccessfully: true }) await queue.Result.DisposeAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await ReleaseQueueAsync();
         if (_shared is not null) await _shared.DisposeAsync();
     }
 }
@@ -202,6 +216,40 @@ public static class Load
         for (int w = 0; w < o.Concurrency; w++) await init(w);
         if (o.Warmup > 0) await RunOnceAsync(o.Concurrency, o.Warmup, TimeSpan.FromSeconds(Math.Max(2, o.DurationSeconds / 2)), step);
         return await RunOnceAsync(o.Concurrency, o.Requests, TimeSpan.FromSeconds(o.DurationSeconds), step);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> exactly once for each index 0..count-1 on <paramref name="concurrency"/> workers (no time
+    /// limit, no warm-up): for work that must all happen, e.g. one queue entry per consumer.
+    /// </summary>
+    public static async Task<Result> RunEachAsync(int concurrency, long count, Func<int, CancellationToken, Task<int>> step)
+    {
+        long next = -1, errors = 0;
+        var latencies = new List<double>[concurrency];
+        var statuses = new Dictionary<int, long>[concurrency];
+        var watch = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>();
+            var codes = statuses[w] = new Dictionary<int, long>();
+            long i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var start = Stopwatch.GetTimestamp();
+                try
+                {
+                    var code = await step((int)i, CancellationToken.None);
+                    mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    codes[code] = codes.GetValueOrDefault(code) + 1;
+                }
+                catch (HttpRequestException) { Interlocked.Increment(ref errors); }
+                catch (TaskCanceledException) { Interlocked.Increment(ref errors); } // HttpClient.Timeout
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        var seconds = watch.Elapsed.TotalSeconds;
+        var merged = statuses.SelectMany(s => s).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value));
+        return new Result(latencies.Sum(l => l.Count), seconds, latencies.SelectMany(l => l).ToArray(), merged, errors);
     }
 
     private static async Task<Result> RunOnceAsync(int concurrency, long budget, TimeSpan duration, Func<int, CancellationToken, Task<int>> step)
