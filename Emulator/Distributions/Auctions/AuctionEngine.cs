@@ -582,7 +582,7 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
     {
         return store.Transaction(() =>
         {
-            if (!a.Settled && store.Get<AuctionDistribution>(a.Id) is not null && orgs.ById(a.OrganizationId) is { } org)
+            if (!a.Settled && !a.Archived && store.Get<AuctionDistribution>(a.Id) is not null && orgs.ById(a.OrganizationId) is { } org)
             {
                 var now = Now(a.OrganizationId);
                 a.Settled = true;

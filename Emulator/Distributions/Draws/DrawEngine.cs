@@ -405,7 +405,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
     {
         return store.Transaction(() =>
         {
-            if (!d.Drawn && !d.Killed && store.Get<DrawDistribution>(d.Id) is not null)
+            if (!d.Drawn && !d.Killed && !d.Archived && store.Get<DrawDistribution>(d.Id) is not null)
             {
                 var org = orgs.ById(d.OrganizationId)!;
                 var now = Now(d.OrganizationId);

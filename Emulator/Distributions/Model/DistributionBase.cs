@@ -44,13 +44,13 @@ public abstract class DistributionBase : IDocument
     public abstract string DistributionType { get; }
 
     /// <summary>
-    /// behavior.md §3.2: <c>killed</c> (manually stopped), <c>ended</c> (override or past <c>closeAt</c>), <c>upcoming</c>
-    /// (before <c>openAt</c>), else <c>active</c>.
+    /// behavior.md §3.2: <c>killed</c> (manually stopped), <c>ended</c> (override, past <c>closeAt</c>, or archived by an
+    /// admin delete: no entries, no admissions), <c>upcoming</c> (before <c>openAt</c>), else <c>active</c>.
     /// </summary>
     public virtual string TimingState(DateTimeOffset now)
     {
         if (Killed) return "killed";
-        if (StatusOverride == "ended") return "ended";
+        if (StatusOverride == "ended" || Archived) return "ended";
         if (OpenAt is { } open && now < open) return "upcoming";
         if (CloseAt is { } close && now >= close) return "ended";
         return "active";
