@@ -105,7 +105,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
         {
             var now = Now(org.Id);
             var q = new QueueDistribution();
-            CommonFields.ReadCreate(body, q, org, sequence, store, actor, now);
+            DistributionFields.ReadCreate(body, q, org, sequence, store, actor, now);
             q.AdmitRate = ReadAdmitRate(body, required: true) ?? 0;
             q.AdmissionExpirationSeconds = body.Number("admissionExpirationSeconds", nullable: true, min: 1);
             q.Capacity = body.Int("capacity", nullable: true, min: 1);
@@ -145,7 +145,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
             var q = Clone(live);
             var changed = new List<string>();
-            CommonFields.ReadUpdate(body, q, changed);
+            DistributionFields.ReadUpdate(body, q, changed);
             if (body.Root.ContainsKey("admitRate") && ReadAdmitRate(body, required: true) is { } rate && rate != q.AdmitRate)
             { q.AdmitRate = rate; changed.Add("admitRate"); }
             if (body.Root.ContainsKey("admissionExpirationSeconds"))
@@ -226,7 +226,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             var state = q.TimingState(now);
             if (state == "upcoming")
                 throw new ApiException(423, "Queue is not open yet", null, null,
-                    new Dictionary<string, string> { ["Retry-After"] = CommonFields.RetryAfter(q.OpenAt!.Value) });
+                    new Dictionary<string, string> { ["Retry-After"] = DistributionFields.RetryAfter(q.OpenAt!.Value) });
             p ??= NewParticipant(q, consumerId);
             if (state is "ended" or "killed")
             {
@@ -680,7 +680,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             var now = Now(org.Id);
             if (q.TimingState(now) == "upcoming")
                 throw new ApiException(423, "Queue is not open yet", null, null,
-                    new Dictionary<string, string> { ["Retry-After"] = CommonFields.RetryAfter(q.OpenAt!.Value) });
+                    new Dictionary<string, string> { ["Retry-After"] = DistributionFields.RetryAfter(q.OpenAt!.Value) });
             var entered = new List<string>(count);
             for (int i = 0; i < count; i++)
             {

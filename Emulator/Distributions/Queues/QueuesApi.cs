@@ -56,8 +56,8 @@ public sealed class QueuesApi : IFeatureModule
             var org = caller.RequireSecret();
             var body = await BodyReader.ReadAsync(req, required: true);
             var sequenceId = body.String("sequenceId", required: true);
-            var sequence = sequenceId is null ? new Model.Sequence() : CommonFields.RequireSequence(store, org, sequenceId);
-            var q = engine.Create(org, sequence, body, CommonFields.ApiActor);
+            var sequence = sequenceId is null ? new Model.Sequence() : DistributionFields.RequireSequence(store, org, sequenceId);
+            var q = engine.Create(org, sequence, body, DistributionFields.ApiActor);
             body.ThrowIfInvalid();
             return Results.Json(engine.ToJson(q));
         }).WithSummary("Create a queue");
@@ -71,7 +71,7 @@ public sealed class QueuesApi : IFeatureModule
             engine.Require(org.Id, id);
             var body = await BodyReader.ReadAsync(req, required: true);
             body.ThrowIfInvalid();
-            return Results.Json(engine.Update(org, id, body, CommonFields.ApiActor).ToJson());
+            return Results.Json(engine.Update(org, id, body, DistributionFields.ApiActor).ToJson());
         }).WithSummary("Update a queue");
 
         admin.MapDelete("/{id}", (string id, Caller caller, QueueEngine engine) =>

@@ -4,7 +4,6 @@ using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Control.Clock;
 using Fanfare.Emulator.Distributions.Grants;
 using Fanfare.Emulator.Distributions.Model;
-using Fanfare.Emulator.Distributions.Queues;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Ids;
@@ -70,7 +69,7 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
         return store.Transaction(() =>
         {
             var t = new TimedReleaseDistribution();
-            CommonFields.ReadCreate(body, t, org, sequence, store, actor, Now(org.Id));
+            DistributionFields.ReadCreate(body, t, org, sequence, store, actor, Now(org.Id));
             t.SupportsGuest = body.Bool("supportsGuest") ?? true;
             if (body.HasIssues) return t;
             t.Id = ids.NewUuid("timed-release");
@@ -90,7 +89,7 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
             var t = JsonSerializer.Deserialize<TimedReleaseDistribution>(JsonSerializer.Serialize(live, Json.StoreOptions), Json.StoreOptions)!;
             var changed = new List<string>();
-            CommonFields.ReadUpdate(body, t, changed);
+            DistributionFields.ReadUpdate(body, t, changed);
             if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g && g != t.SupportsGuest)
             { t.SupportsGuest = g; changed.Add("supportsGuest"); }
             body.ThrowIfInvalid();
@@ -142,7 +141,7 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
             var state = t.TimingState(now);
             if (state == "upcoming")
                 throw new ApiException(423, "Timed release is not open yet", null, null,
-                    new Dictionary<string, string> { ["Retry-After"] = CommonFields.RetryAfter(t.OpenAt!.Value) });
+                    new Dictionary<string, string> { ["Retry-After"] = DistributionFields.RetryAfter(t.OpenAt!.Value) });
             if (state is "ended" or "killed") throw ApiErrors.BadRequest("Timed release is closed");
             p ??= new TimedReleaseParticipant
             {

@@ -1,7 +1,6 @@
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Distributions.Grants;
-using Fanfare.Emulator.Distributions.Queues;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Store;
@@ -46,8 +45,8 @@ public sealed class TimedReleasesApi : IFeatureModule
             var org = caller.RequireSecret();
             var body = await BodyReader.ReadAsync(req, required: true);
             var sequenceId = body.String("sequenceId", required: true);
-            var sequence = sequenceId is null ? new Model.Sequence() : CommonFields.RequireSequence(store, org, sequenceId);
-            var t = engine.Create(org, sequence, body, CommonFields.ApiActor);
+            var sequence = sequenceId is null ? new Model.Sequence() : DistributionFields.RequireSequence(store, org, sequenceId);
+            var t = engine.Create(org, sequence, body, DistributionFields.ApiActor);
             body.ThrowIfInvalid();
             return Results.Json(engine.ToJson(t));
         }).WithSummary("Create a timed release");
@@ -61,7 +60,7 @@ public sealed class TimedReleasesApi : IFeatureModule
             engine.Require(org.Id, id);
             var body = await BodyReader.ReadAsync(req, required: true);
             body.ThrowIfInvalid();
-            return Results.Json(engine.Update(org, id, body, CommonFields.ApiActor).ToJson());
+            return Results.Json(engine.Update(org, id, body, DistributionFields.ApiActor).ToJson());
         }).WithSummary("Update a timed release");
 
         admin.MapDelete("/{id}", (string id, Caller caller, TimedReleaseEngine engine) =>

@@ -3,14 +3,14 @@ using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Distributions.Queues;
+namespace Fanfare.Emulator.Distributions;
 
 /// <summary>
 /// Reads the fields every admin distribution body shares (<c>name</c>, <c>timeZone</c>, <c>openAt</c>, <c>closeAt</c>;
 /// admin-part4.md <c>POST/PUT /queues</c>, <c>/timed-releases</c>) and fills the common document fields. Timestamps are
 /// ISO 8601, stored UTC. <c>closeAt</c> must be after <c>openAt</c>.
 /// </summary>
-internal static class CommonFields
+internal static class DistributionFields
 {
     /// <summary>The actor recorded in <c>createdBy</c>/<c>updatedBy</c> for calls made with a secret key.</summary>
     public const string ApiActor = "api";
