@@ -36,7 +36,7 @@ namespace Fanfare.Emulator.Distributions.Queues;
 /// </summary>
 public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, Scheduler scheduler, EventOutbox outbox,
     OrganizationDirectory orgs, AdmissionGrants grants, DistributionLifecycle lifecycle, ConsumerDirectory consumers)
-    : IDistributionEngine, IDistributionLifecycleListener
+    : IDistributionEngine, IAdminDistributionEngine<QueueDistribution>, IDistributionLifecycleListener
 {
     public const string AdmitJobKind = "queue.admit";
     public const string NotFound = "Queue not found";
@@ -71,6 +71,8 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
 
     public JsonObject ToJson(DistributionBase distribution) => ((QueueDistribution)distribution).ToJson();
 
+    public JsonObject ToJson(QueueDistribution queue) => queue.ToJson();
+
     private DateTimeOffset Now(string organizationId) => clocks.For(organizationId).GetUtcNow();
 
     private QueueLine Line(QueueDistribution q)
@@ -99,25 +101,35 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
     /// <c>capacity</c>, <c>maxAdmissions</c>, <c>openAt</c>, <c>closeAt</c>, <c>timeZone</c> nullable; <c>supportsGuest</c>
     /// (default true), <c>loyaltyBiasEnabled</c> (default false). Nothing is stored when the body has issues.
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public QueueDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var now = Now(org.Id);
-            var q = new QueueDistribution();
-            DistributionFields.ReadCreate(body, q, org, sequence, store, actor, now);
-            q.AdmitRate = ReadAdmitRate(body, required: true) ?? 0;
-            q.AdmissionExpirationSeconds = body.Number("admissionExpirationSeconds", nullable: true, min: 1);
-            q.Capacity = body.Int("capacity", nullable: true, min: 1);
-            q.MaxAdmissions = body.Int("maxAdmissions", nullable: true, min: 1);
-            q.SupportsGuest = body.Bool("supportsGuest") ?? true;
-            q.LoyaltyBiasEnabled = body.Bool("loyaltyBiasEnabled") ?? false;
+            var q = Read(org, sequence, body, actor);
             if (body.HasIssues) return q;
             q.Id = ids.NewUuid("queue");
             store.Put(q);
             lifecycle.Track(q);
             return q;
         });
+    }
+
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
+    public void ValidateCreate(Organization org, BodyReader body) => Read(org, new Sequence(), body, "");
+
+    private QueueDistribution Read(Organization org, Sequence sequence, BodyReader body, string actor)
+    {
+        var q = new QueueDistribution();
+        DistributionFields.ReadCreate(body, q, org, sequence, store, actor, Now(org.Id));
+        q.AdmitRate = ReadAdmitRate(body, required: true) ?? 0;
+        q.AdmissionExpirationSeconds = body.Number("admissionExpirationSeconds", nullable: true, min: 1);
+        q.Capacity = body.Int("capacity", nullable: true, min: 1);
+        q.MaxAdmissions = body.Int("maxAdmissions", nullable: true, min: 1);
+        q.SupportsGuest = body.Bool("supportsGuest") ?? true;
+        q.LoyaltyBiasEnabled = body.Bool("loyaltyBiasEnabled") ?? false;
+        return q;
     }
 
     private static double? ReadAdmitRate(BodyReader body, bool required)
@@ -136,12 +148,12 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
     /// ended (or was killed). Records <c>distribution.updated</c> with the changed fields; a new <c>admitRate</c> applies
     /// from the next admission.
     /// </summary>
-    public QueueDistribution Update(Organization org, string id, BodyReader body, string actor)
+    public QueueDistribution Update(QueueDistribution queue, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var live = Require(org.Id, id);
-            var now = Now(org.Id);
+            var live = Require(queue.OrganizationId, queue.Id);
+            var now = Now(queue.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
             var q = Clone(live);
             var changed = new List<string>();
@@ -185,11 +197,11 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
         JsonSerializer.Deserialize<QueueDistribution>(JsonSerializer.Serialize(q, Json.StoreOptions), Json.StoreOptions)!;
 
     /// <summary><c>DELETE /queues/{id}</c>: removes the queue, its participations and its jobs; returns the deleted queue.</summary>
-    public QueueDistribution Delete(Organization org, string id)
+    public QueueDistribution Delete(QueueDistribution queue, string actor)
     {
         return store.Transaction(() =>
         {
-            var q = Require(org.Id, id);
+            var q = Require(queue.OrganizationId, queue.Id);
             var line = Line(q);
             foreach (var p in line.All.ToList()) store.Delete<QueueParticipant>(p.Id);
             _lines.Remove(q.Id);
