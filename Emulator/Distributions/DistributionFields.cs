@@ -62,12 +62,4 @@ internal static class DistributionFields
     /// <summary>The <c>Retry-After</c> value of a 423: the ISO instant it opens, e.g. <c>2024-12-01T09:00:00Z</c>.</summary>
     public static string RetryAfter(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>A secret-key caller's sequence, or 404 <c>Sequence not found</c>.</summary>
-    public static Sequence RequireSequence(DocumentStore store, Organization org, string? sequenceId)
-    {
-        var s = store.Get<Sequence>(sequenceId);
-        if (s is null || s.OrganizationId != org.Id) throw ApiErrors.NotFoundError("Sequence not found");
-        return s;
-    }
 }

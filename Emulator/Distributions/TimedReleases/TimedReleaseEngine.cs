@@ -23,7 +23,7 @@ namespace Fanfare.Emulator.Distributions.TimedReleases;
 /// <c>POST /timed-releases/{id}/complete</c> → COMPLETED. Statuses: <see cref="TimedReleaseStatuses"/>.
 /// </summary>
 public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, AdmissionGrants grants,
-    DistributionLifecycle lifecycle, ConsumerDirectory consumers) : IDistributionEngine
+    DistributionLifecycle lifecycle, ConsumerDirectory consumers) : IDistributionEngine, IAdminDistributionEngine<TimedReleaseDistribution>
 {
     public const string NotFound = "Timed release not found";
 
@@ -50,6 +50,8 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
 
     public JsonObject ToJson(DistributionBase distribution) => ((TimedReleaseDistribution)distribution).ToJson();
 
+    public JsonObject ToJson(TimedReleaseDistribution release) => release.ToJson();
+
     private DateTimeOffset Now(string organizationId) => clocks.For(organizationId).GetUtcNow();
 
     private static string ParticipantId(string id, string consumerId) => IdGenerator.DeriveUuid("timed-release-participant", id + "/" + consumerId);
@@ -64,13 +66,11 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
     /// <c>sequenceId</c>): <c>name</c> required; <c>openAt</c>, <c>closeAt</c>, <c>timeZone</c> nullable; <c>supportsGuest</c>
     /// (default true). Nothing is stored when the body has issues.
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public TimedReleaseDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var t = new TimedReleaseDistribution();
-            DistributionFields.ReadCreate(body, t, org, sequence, store, actor, Now(org.Id));
-            t.SupportsGuest = body.Bool("supportsGuest") ?? true;
+            var t = Read(org, sequence, body, actor);
             if (body.HasIssues) return t;
             t.Id = ids.NewUuid("timed-release");
             store.Put(t);
@@ -79,13 +79,26 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
         });
     }
 
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
+    public void ValidateCreate(Organization org, BodyReader body) => Read(org, new Sequence(), body, "");
+
+    private TimedReleaseDistribution Read(Organization org, Sequence sequence, BodyReader body, string actor)
+    {
+        var t = new TimedReleaseDistribution();
+        DistributionFields.ReadCreate(body, t, org, sequence, store, actor, Now(org.Id));
+        t.SupportsGuest = body.Bool("supportsGuest") ?? true;
+        return t;
+    }
+
     /// <summary><c>PUT /timed-releases/{id}</c>: fields present change; 409 <c>Cannot update closed distribution</c> once ended.</summary>
-    public TimedReleaseDistribution Update(Organization org, string id, BodyReader body, string actor)
+    public TimedReleaseDistribution Update(TimedReleaseDistribution release, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var live = Require(org.Id, id);
-            var now = Now(org.Id);
+            var live = Require(release.OrganizationId, release.Id);
+            var now = Now(release.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
             var t = JsonSerializer.Deserialize<TimedReleaseDistribution>(JsonSerializer.Serialize(live, Json.StoreOptions), Json.StoreOptions)!;
             var changed = new List<string>();
@@ -101,11 +114,11 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
     }
 
     /// <summary><c>DELETE /timed-releases/{id}</c>: removes it and its participations; returns the deleted object.</summary>
-    public TimedReleaseDistribution Delete(Organization org, string id)
+    public TimedReleaseDistribution Delete(TimedReleaseDistribution release, string actor)
     {
         return store.Transaction(() =>
         {
-            var t = Require(org.Id, id);
+            var t = Require(release.OrganizationId, release.Id);
             foreach (var p in store.Where<TimedReleaseParticipant>(p => p.TimedReleaseId == t.Id)) store.Delete<TimedReleaseParticipant>(p.Id);
             lifecycle.Untrack(t);
             store.Delete<TimedReleaseDistribution>(t.Id);
