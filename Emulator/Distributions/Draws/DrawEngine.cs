@@ -35,7 +35,8 @@ namespace Fanfare.Emulator.Distributions.Draws;
 /// </list>
 /// </summary>
 public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, Scheduler scheduler, EventOutbox outbox,
-    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs) : IDistributionEngine
+    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs)
+    : IDistributionEngine, IAdminDistributionEngine<DrawDistribution>
 {
     public const string RunJobKind = "draw.run";
     public const string NotFound = "Draw not found";
@@ -80,6 +81,9 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         var d = store.Get<DrawDistribution>(id);
         return d is not null && d.OrganizationId == organizationId ? d : null;
     }
+
+    /// <summary>The draw or 404 <c>Draw not found</c>.</summary>
+    public DrawDistribution Require(string organizationId, string? id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
         store.Where<DrawDistribution>(d => d.OrganizationId == organizationId && d.SequenceId == sequenceId);
@@ -131,14 +135,15 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
             body.AddIssue("drawAt", "check", "drawAt at or after openAt", body.Root["drawAt"], "Invalid value: drawAt must not be before openAt");
     }
 
-    /// <summary>Validates a create body without saving anything (used when the sequence is unknown).</summary>
-    public void Validate(BodyReader body) => Read(body, create: true);
+    /// <summary>Reads a create body for its issues without saving anything (the sequence is unknown or missing); unlike
+    /// <see cref="Create"/> it skips the timing checks.</summary>
+    public void ValidateCreate(Organization org, BodyReader body) => Read(body, create: true);
 
     /// <summary>
     /// admin-part2.md <c>POST /draws</c> body (or a nested <c>sequence.draws[]</c> item): saves the draw and schedules its
     /// selection at <c>drawAt</c> unless <paramref name="body"/> collected issues (then nothing is saved; the caller throws).
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public DrawDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         var f = Read(body, create: true);
         if (f.DrawAt is { } drawAt) CheckTiming(body, f.OpenAt, f.CloseAt, drawAt);
@@ -162,6 +167,9 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
             return d;
         });
     }
+
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
 
     /// <summary>admin-part2.md <c>PUT /draws/{id}</c>: partial update; 409 <c>Cannot update closed distribution</c> once drawn.</summary>
     public DrawDistribution Update(DrawDistribution d, BodyReader body, string actor)
@@ -202,7 +210,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
     }
 
     /// <summary>admin-part2.md <c>DELETE /draws/{id}</c>: removes the draw, its entries and its jobs; returns the draw.</summary>
-    public DrawDistribution Delete(DrawDistribution d)
+    public DrawDistribution Delete(DrawDistribution d, string actor)
     {
         return store.Transaction(() =>
         {
@@ -236,6 +244,8 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         j["loyaltyBiasEnabled"] = d.LoyaltyBiasEnabled;
         return j;
     }
+
+    public JsonObject ToJson(DrawDistribution d) => ToJson((DistributionBase)d);
 
     /// <summary>consumer-part1.md <c>GET /draws/{drawId}</c> (public metadata).</summary>
     public JsonObject PublicJson(DrawDistribution d) => new()
