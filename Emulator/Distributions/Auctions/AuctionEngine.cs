@@ -38,7 +38,8 @@ namespace Fanfare.Emulator.Distributions.Auctions;
 /// </list>
 /// </summary>
 public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, Scheduler scheduler, EventOutbox outbox,
-    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs) : IDistributionEngine
+    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs)
+    : IDistributionEngine, IAdminDistributionEngine<AuctionDistribution>
 {
     public const string SettleJobKind = "auction.settle";
     public const string NotFound = "Auction not found";
@@ -95,6 +96,9 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         var a = store.Get<AuctionDistribution>(id);
         return a is not null && a.OrganizationId == organizationId ? a : null;
     }
+
+    /// <summary>The auction or 404 <c>Auction not found</c>.</summary>
+    public AuctionDistribution Require(string organizationId, string? id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
         store.Where<AuctionDistribution>(a => a.OrganizationId == organizationId && a.SequenceId == sequenceId);
@@ -155,14 +159,15 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
             body.AddIssue("floorPrice", "check", "floorPrice at most startPrice", body.Root["floorPrice"], "Invalid value: floorPrice must not exceed startPrice");
     }
 
-    /// <summary>Validates a create body without saving anything (used when the sequence is unknown).</summary>
-    public void Validate(BodyReader body) => Read(body, create: true);
+    /// <summary>Reads a create body for its issues without saving anything (the sequence is unknown or missing); unlike
+    /// <see cref="Create"/> it skips the cross-field checks.</summary>
+    public void ValidateCreate(Organization org, BodyReader body) => Read(body, create: true);
 
     /// <summary>
     /// admin-part1.md <c>POST /auctions</c> body (or a nested <c>sequence.auctions[]</c> item): saves the auction and
     /// schedules its settlement unless <paramref name="body"/> collected issues (then nothing is saved; the caller throws).
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public AuctionDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         var f = Read(body, create: true);
         var type = f.AuctionType ?? "english";
@@ -187,6 +192,9 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
             return a;
         });
     }
+
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
 
     /// <summary>admin-part1.md <c>PUT /auctions/{id}</c>: partial update; 409 <c>Cannot update closed distribution</c> once settled.</summary>
     public AuctionDistribution Update(AuctionDistribution a, BodyReader body, string actor)
@@ -233,7 +241,7 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
     }
 
     /// <summary>admin-part1.md <c>DELETE /auctions/{id}</c>: removes the auction, its bids, participants and jobs.</summary>
-    public AuctionDistribution Delete(AuctionDistribution a)
+    public AuctionDistribution Delete(AuctionDistribution a, string actor)
     {
         return store.Transaction(() =>
         {
@@ -278,6 +286,8 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         Config(a, j);
         return j;
     }
+
+    public JsonObject ToJson(AuctionDistribution a) => ToJson((DistributionBase)a);
 
     /// <summary>consumer-part1.md <c>GET /auctions/{auctionId}</c> (public metadata; <c>currencyCode</c> of the organization).</summary>
     public JsonObject PublicJson(Organization org, AuctionDistribution a)
