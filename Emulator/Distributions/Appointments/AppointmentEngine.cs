@@ -38,7 +38,8 @@ public readonly record struct AppointmentSlot(string Id, DateTimeOffset Start, D
 /// <c>Appointment is closed</c>, 409 <c>Cannot update closed distribution</c> (admin update of an ended appointment).
 /// </summary>
 public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, DistributionLifecycle lifecycle,
-    WaitlistConversions conversions, MessageOutbox messages, IServiceProvider services) : IDistributionEngine
+    WaitlistConversions conversions, MessageOutbox messages, IServiceProvider services)
+    : IDistributionEngine, IAdminDistributionEngine<AppointmentDistribution>
 {
     /// <summary>Upper bound of slots one listing returns.</summary>
     public const int MaxSlotsPerListing = 5000;
@@ -61,8 +62,9 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
         store.Where<AppointmentDistribution>(d => d.OrganizationId == organizationId && d.SequenceId == sequenceId);
 
-    public List<AppointmentDistribution> List(string organizationId) =>
-        store.Where<AppointmentDistribution>(d => d.OrganizationId == organizationId && !d.Archived);
+    /// <summary>The organization's live appointments in creation order, optionally of one sequence.</summary>
+    public List<AppointmentDistribution> List(string organizationId, string? sequenceId = null) =>
+        store.Where<AppointmentDistribution>(d => d.OrganizationId == organizationId && !d.Archived && (sequenceId is null || d.SequenceId == sequenceId));
 
     // ---------------------------------------------------------------- admin
 
@@ -72,7 +74,25 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
     /// <c>maxCapacityPerSlot</c> (≥ 1), <c>openAt</c>, <c>closeAt</c> (after openAt), <c>locationId</c> (uuid),
     /// <c>timeZone</c> (default: the experience's, else the organization's). With issues, nothing is stored.
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public AppointmentDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    {
+        var d = Read(org, sequence, body, actor);
+        if (body.HasIssues) return d;
+        return store.Transaction(() =>
+        {
+            d.Id = ids.NewUuid("appointment");
+            store.Put(d);
+            lifecycle.Track(d);
+            return d;
+        });
+    }
+
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
+    public void ValidateCreate(Organization org, BodyReader body) => Read(org, new Sequence(), body, "");
+
+    private AppointmentDistribution Read(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         var name = body.String("name", required: true, minLength: 1);
         var buffer = body.Int("bufferMinutes", nullable: true, min: 0, max: 10080);
@@ -92,14 +112,7 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
             OpenAt = openAt, CloseAt = closeAt, BufferMinutes = buffer, SlotDurationMinutes = duration, MaxCapacityPerSlot = capacity,
             LocationId = locationId, CreatedAt = now, CreatedBy = actor,
         };
-        if (body.HasIssues) return d;
-        return store.Transaction(() =>
-        {
-            d.Id = ids.NewUuid("appointment");
-            store.Put(d);
-            lifecycle.Track(d);
-            return d;
-        });
+        return d;
     }
 
     /// <summary>admin-part1.md <c>PUT /appointments/{id}</c>: any of the create fields except <c>sequenceId</c>
@@ -159,6 +172,10 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
             return d;
         });
     }
+
+    AppointmentDistribution IAdminDistributionEngine<AppointmentDistribution>.Delete(AppointmentDistribution d, string actor) => Archive(d, actor);
+
+    public JsonObject ToJson(AppointmentDistribution d) => ToJson((DistributionBase)d);
 
     /// <summary>admin-part1.md <c>Appointment</c>.</summary>
     public JsonObject ToJson(DistributionBase distribution)
