@@ -108,7 +108,7 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
         var d = new AppointmentDistribution
         {
             OrganizationId = org.Id, SequenceId = sequence.Id, ExperienceId = sequence.ExperienceId, Name = name ?? "",
-            TimeZone = timeZone ?? store.Get<Experience>(sequence.ExperienceId)?.TimeZone ?? org.TimeZone,
+            TimeZone = timeZone ?? DistributionFields.DefaultTimeZone(store, sequence, org),
             OpenAt = openAt, CloseAt = closeAt, BufferMinutes = buffer, SlotDurationMinutes = duration, MaxCapacityPerSlot = capacity,
             LocationId = locationId, CreatedAt = now, CreatedBy = actor,
         };
@@ -119,7 +119,6 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
     /// (<c>timeZone</c> not nullable); records <c>distribution.updated</c> with the changed fields.</summary>
     public AppointmentDistribution Update(AppointmentDistribution d, BodyReader body, string actor)
     {
-        var changed = new List<string>();
         var name = body.String("name", minLength: 1);
         var buffer = body.Int("bufferMinutes", nullable: true, min: 0, max: 10080);
         var closeAt = body.DateTime("closeAt");
@@ -138,23 +137,19 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
             var now = Now(d.OrganizationId);
             if (d.TimingState(now) is "ended" or "killed")
                 throw ApiErrors.Conflict("Cannot update closed distribution");
-            void Set<T>(string key, T current, T next, Action<T> apply)
-            {
-                if (!body.Has(key) || EqualityComparer<T>.Default.Equals(current, next)) return;
-                apply(next); changed.Add(key);
-            }
-            if (name is not null) Set("name", d.Name, name, v => d.Name = v);
-            Set("bufferMinutes", d.BufferMinutes, buffer, v => d.BufferMinutes = v);
-            Set("closeAt", d.CloseAt, closeAt, v => d.CloseAt = v);
-            Set("locationId", d.LocationId, locationId, v => d.LocationId = v);
-            Set("maxCapacityPerSlot", d.MaxCapacityPerSlot, capacity, v => d.MaxCapacityPerSlot = v);
-            Set("openAt", d.OpenAt, openAt, v => d.OpenAt = v);
-            Set("slotDurationMinutes", d.SlotDurationMinutes, duration, v => d.SlotDurationMinutes = v);
-            if (timeZone is not null) Set("timeZone", d.TimeZone, timeZone, v => d.TimeZone = v);
+            var changes = new FieldChanges(body);
+            if (name is not null) changes.Set("name", d.Name, name, v => d.Name = v);
+            changes.Set("bufferMinutes", d.BufferMinutes, buffer, v => d.BufferMinutes = v);
+            changes.Set("closeAt", d.CloseAt, closeAt, v => d.CloseAt = v);
+            changes.Set("locationId", d.LocationId, locationId, v => d.LocationId = v);
+            changes.Set("maxCapacityPerSlot", d.MaxCapacityPerSlot, capacity, v => d.MaxCapacityPerSlot = v);
+            changes.Set("openAt", d.OpenAt, openAt, v => d.OpenAt = v);
+            changes.Set("slotDurationMinutes", d.SlotDurationMinutes, duration, v => d.SlotDurationMinutes = v);
+            if (timeZone is not null) changes.Set("timeZone", d.TimeZone, timeZone, v => d.TimeZone = v);
             d.UpdatedAt = now;
             d.UpdatedBy = actor;
             store.Put(d);
-            lifecycle.Updated(d, changed);
+            lifecycle.Updated(d, changes.Names);
             return d;
         });
     }

@@ -113,12 +113,7 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         public string? Name, TimeZone, AuctionType, FloorPrice, MinBidIncrement, PriceDropAmount, ReservePrice, StartPrice;
         public DateTimeOffset? SettleAt, OpenAt, CloseAt;
         public int? AutoExtendSeconds, PriceDropIntervalSeconds, Quantity;
-        public readonly HashSet<string> Present = [];
     }
-
-    private static readonly string[] Keys =
-        ["name", "settleAt", "auctionType", "autoExtendSeconds", "closeAt", "floorPrice", "minBidIncrement", "openAt",
-         "priceDropAmount", "priceDropIntervalSeconds", "quantity", "reservePrice", "startPrice", "timeZone"];
 
     private static readonly string[] AuctionTypes = ["english", "dutch"];
 
@@ -141,7 +136,6 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         if (Has("reservePrice")) f.ReservePrice = Dec("reservePrice");
         if (Has("startPrice")) f.StartPrice = Dec("startPrice");
         if (Has("timeZone")) f.TimeZone = body.String("timeZone", nullable: create, minLength: 1);
-        foreach (var k in Keys) if (Has(k)) f.Present.Add(k);
         return f;
     }
 
@@ -176,7 +170,7 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         var a = new AuctionDistribution
         {
             OrganizationId = org.Id, SequenceId = sequence.Id, ExperienceId = sequence.ExperienceId, Name = f.Name ?? "",
-            TimeZone = f.TimeZone ?? store.Get<Experience>(sequence.ExperienceId)?.TimeZone ?? org.TimeZone,
+            TimeZone = f.TimeZone ?? DistributionFields.DefaultTimeZone(store, sequence, org),
             OpenAt = f.OpenAt, CloseAt = f.CloseAt, SettleAt = f.SettleAt ?? now, AuctionType = type,
             AutoExtendSeconds = f.AutoExtendSeconds, FloorPrice = f.FloorPrice, MinBidIncrement = f.MinBidIncrement,
             PriceDropAmount = f.PriceDropAmount, PriceDropIntervalSeconds = f.PriceDropIntervalSeconds, Quantity = f.Quantity,
@@ -200,42 +194,37 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
     public AuctionDistribution Update(AuctionDistribution a, BodyReader body, string actor)
     {
         var f = Read(body, create: false);
-        string? Pick(string key, string? value, string? current) => f.Present.Contains(key) ? value : current;
-        Check(body, f.AuctionType ?? a.AuctionType, f.Present.Contains("openAt") ? f.OpenAt : a.OpenAt,
-            f.Present.Contains("closeAt") ? f.CloseAt : a.CloseAt, f.SettleAt ?? a.SettleAt,
+        string? Pick(string key, string? value, string? current) => body.Root.ContainsKey(key) ? value : current;
+        Check(body, f.AuctionType ?? a.AuctionType, body.Root.ContainsKey("openAt") ? f.OpenAt : a.OpenAt,
+            body.Root.ContainsKey("closeAt") ? f.CloseAt : a.CloseAt, f.SettleAt ?? a.SettleAt,
             Pick("startPrice", f.StartPrice, a.StartPrice), Pick("floorPrice", f.FloorPrice, a.FloorPrice));
         body.ThrowIfInvalid();
         return store.Transaction(() =>
         {
             if (a.Settled) throw ApiErrors.Conflict("Cannot update closed distribution", "The auction has been settled.");
-            var changed = new List<string>();
-            void Set<T>(string key, T current, T value, Action<T> apply)
-            {
-                if (!f.Present.Contains(key) || EqualityComparer<T>.Default.Equals(current, value)) return;
-                apply(value); changed.Add(key);
-            }
-            Set("name", a.Name, f.Name ?? a.Name, v => a.Name = v);
-            Set("timeZone", a.TimeZone, f.TimeZone ?? a.TimeZone, v => a.TimeZone = v);
-            Set("settleAt", a.SettleAt, f.SettleAt ?? a.SettleAt, v => a.SettleAt = v);
-            Set("auctionType", a.AuctionType, f.AuctionType ?? a.AuctionType, v => a.AuctionType = v);
-            Set("autoExtendSeconds", a.AutoExtendSeconds, f.AutoExtendSeconds, v => a.AutoExtendSeconds = v);
-            Set("closeAt", a.CloseAt, f.CloseAt, v => a.CloseAt = v);
-            Set("openAt", a.OpenAt, f.OpenAt, v => a.OpenAt = v);
-            Set("floorPrice", a.FloorPrice, f.FloorPrice, v => a.FloorPrice = v);
-            Set("minBidIncrement", a.MinBidIncrement, f.MinBidIncrement, v => a.MinBidIncrement = v);
-            Set("priceDropAmount", a.PriceDropAmount, f.PriceDropAmount, v => a.PriceDropAmount = v);
-            Set("priceDropIntervalSeconds", a.PriceDropIntervalSeconds, f.PriceDropIntervalSeconds, v => a.PriceDropIntervalSeconds = v);
-            Set("quantity", a.Quantity, f.Quantity, v => a.Quantity = v);
-            Set("reservePrice", a.ReservePrice, f.ReservePrice, v => a.ReservePrice = v);
-            Set("startPrice", a.StartPrice, f.StartPrice, v => a.StartPrice = v);
-            if (changed.Count > 0)
+            var changes = new FieldChanges(body);
+            changes.Set("name", a.Name, f.Name ?? a.Name, v => a.Name = v);
+            changes.Set("timeZone", a.TimeZone, f.TimeZone ?? a.TimeZone, v => a.TimeZone = v);
+            changes.Set("settleAt", a.SettleAt, f.SettleAt ?? a.SettleAt, v => a.SettleAt = v);
+            changes.Set("auctionType", a.AuctionType, f.AuctionType ?? a.AuctionType, v => a.AuctionType = v);
+            changes.Set("autoExtendSeconds", a.AutoExtendSeconds, f.AutoExtendSeconds, v => a.AutoExtendSeconds = v);
+            changes.Set("closeAt", a.CloseAt, f.CloseAt, v => a.CloseAt = v);
+            changes.Set("openAt", a.OpenAt, f.OpenAt, v => a.OpenAt = v);
+            changes.Set("floorPrice", a.FloorPrice, f.FloorPrice, v => a.FloorPrice = v);
+            changes.Set("minBidIncrement", a.MinBidIncrement, f.MinBidIncrement, v => a.MinBidIncrement = v);
+            changes.Set("priceDropAmount", a.PriceDropAmount, f.PriceDropAmount, v => a.PriceDropAmount = v);
+            changes.Set("priceDropIntervalSeconds", a.PriceDropIntervalSeconds, f.PriceDropIntervalSeconds, v => a.PriceDropIntervalSeconds = v);
+            changes.Set("quantity", a.Quantity, f.Quantity, v => a.Quantity = v);
+            changes.Set("reservePrice", a.ReservePrice, f.ReservePrice, v => a.ReservePrice = v);
+            changes.Set("startPrice", a.StartPrice, f.StartPrice, v => a.StartPrice = v);
+            if (changes.Names.Count > 0)
             {
                 a.UpdatedAt = Now(a.OrganizationId);
                 a.UpdatedBy = actor;
                 store.Put(a);
                 ScheduleSettle(a);
             }
-            lifecycle.Updated(a, changed);
+            lifecycle.Updated(a, changes.Names);
             return a;
         });
     }

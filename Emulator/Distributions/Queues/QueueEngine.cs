@@ -156,34 +156,23 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             var now = Now(queue.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
             var q = Clone(live);
-            var changed = new List<string>();
-            DistributionFields.ReadUpdate(body, q, changed);
-            if (body.Root.ContainsKey("admitRate") && ReadAdmitRate(body, required: true) is { } rate && rate != q.AdmitRate)
-            { q.AdmitRate = rate; changed.Add("admitRate"); }
-            if (body.Root.ContainsKey("admissionExpirationSeconds"))
-            {
-                var v = body.Number("admissionExpirationSeconds", nullable: true, min: 1);
-                if (v != q.AdmissionExpirationSeconds) { q.AdmissionExpirationSeconds = v; changed.Add("admissionExpirationSeconds"); }
-            }
-            if (body.Root.ContainsKey("capacity"))
-            {
-                var v = body.Int("capacity", nullable: true, min: 1);
-                if (v != q.Capacity) { q.Capacity = v; changed.Add("capacity"); }
-            }
-            if (body.Root.ContainsKey("maxAdmissions"))
-            {
-                var v = body.Int("maxAdmissions", nullable: true, min: 1);
-                if (v != q.MaxAdmissions) { q.MaxAdmissions = v; changed.Add("maxAdmissions"); }
-            }
-            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g && g != q.SupportsGuest)
-            { q.SupportsGuest = g; changed.Add("supportsGuest"); }
-            if (body.Root.ContainsKey("loyaltyBiasEnabled") && body.Bool("loyaltyBiasEnabled", required: true) is { } lb && lb != q.LoyaltyBiasEnabled)
-            { q.LoyaltyBiasEnabled = lb; changed.Add("loyaltyBiasEnabled"); }
+            var changes = new FieldChanges(body);
+            DistributionFields.ReadUpdate(body, q, changes);
+            if (body.Root.ContainsKey("admitRate") && ReadAdmitRate(body, required: true) is { } rate)
+                changes.Set("admitRate", q.AdmitRate, rate, v => q.AdmitRate = v);
+            changes.Set("admissionExpirationSeconds", q.AdmissionExpirationSeconds, body.Number("admissionExpirationSeconds", nullable: true, min: 1),
+                v => q.AdmissionExpirationSeconds = v);
+            changes.Set("capacity", q.Capacity, body.Int("capacity", nullable: true, min: 1), v => q.Capacity = v);
+            changes.Set("maxAdmissions", q.MaxAdmissions, body.Int("maxAdmissions", nullable: true, min: 1), v => q.MaxAdmissions = v);
+            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g)
+                changes.Set("supportsGuest", q.SupportsGuest, g, v => q.SupportsGuest = v);
+            if (body.Root.ContainsKey("loyaltyBiasEnabled") && body.Bool("loyaltyBiasEnabled", required: true) is { } lb)
+                changes.Set("loyaltyBiasEnabled", q.LoyaltyBiasEnabled, lb, v => q.LoyaltyBiasEnabled = v);
             body.ThrowIfInvalid();
-            if (changed.Count > 0) { q.UpdatedAt = now; q.UpdatedBy = actor; }
+            if (changes.Names.Count > 0) { q.UpdatedAt = now; q.UpdatedBy = actor; }
             store.Put(q);
-            lifecycle.Updated(q, changed);
-            if (changed.Contains("admitRate") && q.NextAdmissionAt is not null)
+            lifecycle.Updated(q, changes.Names);
+            if (changes.Names.Contains("admitRate") && q.NextAdmissionAt is not null)
             {
                 var at = (q.LastAdmissionRunAt ?? now) + Period(q);
                 ScheduleAdmission(q, at < now ? now : at);

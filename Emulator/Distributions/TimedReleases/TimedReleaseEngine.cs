@@ -101,14 +101,14 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
             var now = Now(release.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
             var t = JsonSerializer.Deserialize<TimedReleaseDistribution>(JsonSerializer.Serialize(live, Json.StoreOptions), Json.StoreOptions)!;
-            var changed = new List<string>();
-            DistributionFields.ReadUpdate(body, t, changed);
-            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g && g != t.SupportsGuest)
-            { t.SupportsGuest = g; changed.Add("supportsGuest"); }
+            var changes = new FieldChanges(body);
+            DistributionFields.ReadUpdate(body, t, changes);
+            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g)
+                changes.Set("supportsGuest", t.SupportsGuest, g, v => t.SupportsGuest = v);
             body.ThrowIfInvalid();
-            if (changed.Count > 0) { t.UpdatedAt = now; t.UpdatedBy = actor; }
+            if (changes.Names.Count > 0) { t.UpdatedAt = now; t.UpdatedBy = actor; }
             store.Put(t);
-            lifecycle.Updated(t, changed);
+            lifecycle.Updated(t, changes.Names);
             return t;
         });
     }
