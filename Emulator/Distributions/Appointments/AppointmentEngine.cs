@@ -52,15 +52,14 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
 
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
-    public AppointmentDistribution? Get(string organizationId, string? id) =>
-        store.Get<AppointmentDistribution>(id) is { } d && d.OrganizationId == organizationId ? d : null;
+    public AppointmentDistribution? Get(string organizationId, string? id) => store.GetOwned<AppointmentDistribution>(organizationId, id);
 
     /// <summary>A live (non-archived) appointment of the organization, or 404 <c>Appointment not found</c>.</summary>
     public AppointmentDistribution Require(string organizationId, string? id) =>
         Get(organizationId, id) is { Archived: false } d ? d : throw ApiErrors.NotFoundError(NotFoundError);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<AppointmentDistribution>(d => d.OrganizationId == organizationId && d.SequenceId == sequenceId);
+        store.OfOrganization<AppointmentDistribution>(organizationId, sequenceId);
 
     /// <summary>The organization's live appointments in creation order, optionally of one sequence.</summary>
     public List<AppointmentDistribution> List(string organizationId, string? sequenceId = null) =>

@@ -91,20 +91,15 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
 
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
-    public AuctionDistribution? Get(string organizationId, string? id)
-    {
-        var a = store.Get<AuctionDistribution>(id);
-        return a is not null && a.OrganizationId == organizationId ? a : null;
-    }
+    public AuctionDistribution? Get(string organizationId, string? id) => store.GetOwned<AuctionDistribution>(organizationId, id);
 
     /// <summary>The auction or 404 <c>Auction not found</c>.</summary>
     public AuctionDistribution Require(string organizationId, string? id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<AuctionDistribution>(a => a.OrganizationId == organizationId && a.SequenceId == sequenceId);
+        store.OfOrganization<AuctionDistribution>(organizationId, sequenceId);
 
-    public List<AuctionDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<AuctionDistribution>(a => a.OrganizationId == organizationId && (sequenceId is null || a.SequenceId == sequenceId));
+    public List<AuctionDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<AuctionDistribution>(organizationId, sequenceId);
 
     // ------------------------------------------------------------------ admin
 

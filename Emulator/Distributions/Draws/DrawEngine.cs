@@ -76,20 +76,15 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
 
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
-    public DrawDistribution? Get(string organizationId, string? id)
-    {
-        var d = store.Get<DrawDistribution>(id);
-        return d is not null && d.OrganizationId == organizationId ? d : null;
-    }
+    public DrawDistribution? Get(string organizationId, string? id) => store.GetOwned<DrawDistribution>(organizationId, id);
 
     /// <summary>The draw or 404 <c>Draw not found</c>.</summary>
     public DrawDistribution Require(string organizationId, string? id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<DrawDistribution>(d => d.OrganizationId == organizationId && d.SequenceId == sequenceId);
+        store.OfOrganization<DrawDistribution>(organizationId, sequenceId);
 
-    public List<DrawDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<DrawDistribution>(d => d.OrganizationId == organizationId && (sequenceId is null || d.SequenceId == sequenceId));
+    public List<DrawDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<DrawDistribution>(organizationId, sequenceId);
 
     // ------------------------------------------------------------------ admin
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Control.Clock;
@@ -51,11 +50,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
 
     // ---------------------------------------------------------------- lookup
 
-    public QueueDistribution? Get(string organizationId, string id)
-    {
-        var q = store.Get<QueueDistribution>(id);
-        return q is not null && q.OrganizationId == organizationId ? q : null;
-    }
+    public QueueDistribution? Get(string organizationId, string id) => store.GetOwned<QueueDistribution>(organizationId, id);
 
     /// <summary>The queue or 404 <c>Queue not found</c>.</summary>
     public QueueDistribution Require(string organizationId, string id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
@@ -63,11 +58,10 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<QueueDistribution>(q => q.OrganizationId == organizationId && q.SequenceId == sequenceId);
+        store.OfOrganization<QueueDistribution>(organizationId, sequenceId);
 
     /// <summary>An organization's queues in creation order, optionally of one sequence.</summary>
-    public List<QueueDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<QueueDistribution>(q => q.OrganizationId == organizationId && (sequenceId is null || q.SequenceId == sequenceId));
+    public List<QueueDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<QueueDistribution>(organizationId, sequenceId);
 
     public JsonObject ToJson(DistributionBase distribution) => ((QueueDistribution)distribution).ToJson();
 
@@ -155,7 +149,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             var live = Require(queue.OrganizationId, queue.Id);
             var now = Now(queue.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
-            var q = Clone(live);
+            var q = DistributionQueries.Detached(live);
             var changes = new FieldChanges(body);
             DistributionFields.ReadUpdate(body, q, changes);
             if (body.Root.ContainsKey("admitRate") && ReadAdmitRate(body, required: true) is { } rate)
@@ -181,9 +175,6 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             return q;
         });
     }
-
-    private static QueueDistribution Clone(QueueDistribution q) =>
-        JsonSerializer.Deserialize<QueueDistribution>(JsonSerializer.Serialize(q, Json.StoreOptions), Json.StoreOptions)!;
 
     /// <summary><c>DELETE /queues/{id}</c>: removes the queue, its participations and its jobs; returns the deleted queue.</summary>
     public QueueDistribution Delete(QueueDistribution queue, string actor)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Control.Clock;
@@ -31,11 +30,7 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
     public string NestedKey => "timedReleases";
     public string NotFoundError => NotFound;
 
-    public TimedReleaseDistribution? Get(string organizationId, string id)
-    {
-        var t = store.Get<TimedReleaseDistribution>(id);
-        return t is not null && t.OrganizationId == organizationId ? t : null;
-    }
+    public TimedReleaseDistribution? Get(string organizationId, string id) => store.GetOwned<TimedReleaseDistribution>(organizationId, id);
 
     /// <summary>The timed release or 404 <c>Timed release not found</c>.</summary>
     public TimedReleaseDistribution Require(string organizationId, string id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
@@ -43,10 +38,9 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<TimedReleaseDistribution>(t => t.OrganizationId == organizationId && t.SequenceId == sequenceId);
+        store.OfOrganization<TimedReleaseDistribution>(organizationId, sequenceId);
 
-    public List<TimedReleaseDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<TimedReleaseDistribution>(t => t.OrganizationId == organizationId && (sequenceId is null || t.SequenceId == sequenceId));
+    public List<TimedReleaseDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<TimedReleaseDistribution>(organizationId, sequenceId);
 
     public JsonObject ToJson(DistributionBase distribution) => ((TimedReleaseDistribution)distribution).ToJson();
 
@@ -100,7 +94,7 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
             var live = Require(release.OrganizationId, release.Id);
             var now = Now(release.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
-            var t = JsonSerializer.Deserialize<TimedReleaseDistribution>(JsonSerializer.Serialize(live, Json.StoreOptions), Json.StoreOptions)!;
+            var t = DistributionQueries.Detached(live);
             var changes = new FieldChanges(body);
             DistributionFields.ReadUpdate(body, t, changes);
             if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g)
