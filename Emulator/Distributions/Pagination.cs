@@ -40,6 +40,18 @@ public static class Pagination
         return null;
     }
 
+    /// <summary>A plain <c>?limit=</c> (a list that is not paged with cursors, e.g. an auction's bids): absent or empty →
+    /// <paramref name="fallback"/>; otherwise an integer 1..100, else 400 <c>validation_error</c>.</summary>
+    public static int Limit(IQueryCollection query, int fallback)
+    {
+        var raw = query["limit"].FirstOrDefault();
+        if (string.IsNullOrEmpty(raw)) return fallback;
+        var issues = new List<ValidationIssue>();
+        var n = Size(raw, "limit", issues);
+        if (issues.Count > 0) throw Validation.Exception(issues);
+        return n!.Value;
+    }
+
     /// <summary>One page of <paramref name="items"/> (already in their sort order) mapped by <paramref name="map"/>.</summary>
     public static JsonObject Page<T>(IReadOnlyList<T> items, Func<T, string> id, Func<T, JsonNode?> map, IQueryCollection query)
     {

@@ -38,7 +38,8 @@ public readonly record struct AppointmentSlot(string Id, DateTimeOffset Start, D
 /// <c>Appointment is closed</c>, 409 <c>Cannot update closed distribution</c> (admin update of an ended appointment).
 /// </summary>
 public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, DistributionLifecycle lifecycle,
-    WaitlistConversions conversions, MessageOutbox messages, IServiceProvider services) : IDistributionEngine
+    WaitlistConversions conversions, MessageOutbox messages, IServiceProvider services)
+    : IDistributionEngine, IAdminDistributionEngine<AppointmentDistribution>
 {
     /// <summary>Upper bound of slots one listing returns.</summary>
     public const int MaxSlotsPerListing = 5000;
@@ -51,18 +52,18 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
 
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
-    public AppointmentDistribution? Get(string organizationId, string? id) =>
-        store.Get<AppointmentDistribution>(id) is { } d && d.OrganizationId == organizationId ? d : null;
+    public AppointmentDistribution? Get(string organizationId, string? id) => store.GetOwned<AppointmentDistribution>(organizationId, id);
 
     /// <summary>A live (non-archived) appointment of the organization, or 404 <c>Appointment not found</c>.</summary>
     public AppointmentDistribution Require(string organizationId, string? id) =>
         Get(organizationId, id) is { Archived: false } d ? d : throw ApiErrors.NotFoundError(NotFoundError);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<AppointmentDistribution>(d => d.OrganizationId == organizationId && d.SequenceId == sequenceId);
+        store.OfOrganization<AppointmentDistribution>(organizationId, sequenceId);
 
-    public List<AppointmentDistribution> List(string organizationId) =>
-        store.Where<AppointmentDistribution>(d => d.OrganizationId == organizationId && !d.Archived);
+    /// <summary>The organization's live appointments in creation order, optionally of one sequence.</summary>
+    public List<AppointmentDistribution> List(string organizationId, string? sequenceId = null) =>
+        store.Where<AppointmentDistribution>(d => d.OrganizationId == organizationId && !d.Archived && (sequenceId is null || d.SequenceId == sequenceId));
 
     // ---------------------------------------------------------------- admin
 
@@ -72,7 +73,25 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
     /// <c>maxCapacityPerSlot</c> (≥ 1), <c>openAt</c>, <c>closeAt</c> (after openAt), <c>locationId</c> (uuid),
     /// <c>timeZone</c> (default: the experience's, else the organization's). With issues, nothing is stored.
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public AppointmentDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    {
+        var d = Read(org, sequence, body, actor);
+        if (body.HasIssues) return d;
+        return store.Transaction(() =>
+        {
+            d.Id = ids.NewUuid("appointment");
+            store.Put(d);
+            lifecycle.Track(d);
+            return d;
+        });
+    }
+
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
+    public void ValidateCreate(Organization org, BodyReader body) => Read(org, new Sequence(), body, "");
+
+    private AppointmentDistribution Read(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         var name = body.String("name", required: true, minLength: 1);
         var buffer = body.Int("bufferMinutes", nullable: true, min: 0, max: 10080);
@@ -88,25 +107,17 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
         var d = new AppointmentDistribution
         {
             OrganizationId = org.Id, SequenceId = sequence.Id, ExperienceId = sequence.ExperienceId, Name = name ?? "",
-            TimeZone = timeZone ?? store.Get<Experience>(sequence.ExperienceId)?.TimeZone ?? org.TimeZone,
+            TimeZone = timeZone ?? DistributionFields.DefaultTimeZone(store, sequence, org),
             OpenAt = openAt, CloseAt = closeAt, BufferMinutes = buffer, SlotDurationMinutes = duration, MaxCapacityPerSlot = capacity,
             LocationId = locationId, CreatedAt = now, CreatedBy = actor,
         };
-        if (body.HasIssues) return d;
-        return store.Transaction(() =>
-        {
-            d.Id = ids.NewUuid("appointment");
-            store.Put(d);
-            lifecycle.Track(d);
-            return d;
-        });
+        return d;
     }
 
     /// <summary>admin-part1.md <c>PUT /appointments/{id}</c>: any of the create fields except <c>sequenceId</c>
     /// (<c>timeZone</c> not nullable); records <c>distribution.updated</c> with the changed fields.</summary>
     public AppointmentDistribution Update(AppointmentDistribution d, BodyReader body, string actor)
     {
-        var changed = new List<string>();
         var name = body.String("name", minLength: 1);
         var buffer = body.Int("bufferMinutes", nullable: true, min: 0, max: 10080);
         var closeAt = body.DateTime("closeAt");
@@ -125,23 +136,19 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
             var now = Now(d.OrganizationId);
             if (d.TimingState(now) is "ended" or "killed")
                 throw ApiErrors.Conflict("Cannot update closed distribution");
-            void Set<T>(string key, T current, T next, Action<T> apply)
-            {
-                if (!body.Has(key) || EqualityComparer<T>.Default.Equals(current, next)) return;
-                apply(next); changed.Add(key);
-            }
-            if (name is not null) Set("name", d.Name, name, v => d.Name = v);
-            Set("bufferMinutes", d.BufferMinutes, buffer, v => d.BufferMinutes = v);
-            Set("closeAt", d.CloseAt, closeAt, v => d.CloseAt = v);
-            Set("locationId", d.LocationId, locationId, v => d.LocationId = v);
-            Set("maxCapacityPerSlot", d.MaxCapacityPerSlot, capacity, v => d.MaxCapacityPerSlot = v);
-            Set("openAt", d.OpenAt, openAt, v => d.OpenAt = v);
-            Set("slotDurationMinutes", d.SlotDurationMinutes, duration, v => d.SlotDurationMinutes = v);
-            if (timeZone is not null) Set("timeZone", d.TimeZone, timeZone, v => d.TimeZone = v);
+            var changes = new FieldChanges(body);
+            if (name is not null) changes.Set("name", d.Name, name, v => d.Name = v);
+            changes.Set("bufferMinutes", d.BufferMinutes, buffer, v => d.BufferMinutes = v);
+            changes.Set("closeAt", d.CloseAt, closeAt, v => d.CloseAt = v);
+            changes.Set("locationId", d.LocationId, locationId, v => d.LocationId = v);
+            changes.Set("maxCapacityPerSlot", d.MaxCapacityPerSlot, capacity, v => d.MaxCapacityPerSlot = v);
+            changes.Set("openAt", d.OpenAt, openAt, v => d.OpenAt = v);
+            changes.Set("slotDurationMinutes", d.SlotDurationMinutes, duration, v => d.SlotDurationMinutes = v);
+            if (timeZone is not null) changes.Set("timeZone", d.TimeZone, timeZone, v => d.TimeZone = v);
             d.UpdatedAt = now;
             d.UpdatedBy = actor;
             store.Put(d);
-            lifecycle.Updated(d, changed);
+            lifecycle.Updated(d, changes.Names);
             return d;
         });
     }
@@ -159,6 +166,10 @@ public sealed class AppointmentEngine(DocumentStore store, IdGenerator ids, Cloc
             return d;
         });
     }
+
+    AppointmentDistribution IAdminDistributionEngine<AppointmentDistribution>.Delete(AppointmentDistribution d, string actor) => Archive(d, actor);
+
+    public JsonObject ToJson(AppointmentDistribution d) => ToJson((DistributionBase)d);
 
     /// <summary>admin-part1.md <c>Appointment</c>.</summary>
     public JsonObject ToJson(DistributionBase distribution)

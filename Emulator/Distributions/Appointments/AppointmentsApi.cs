@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Distributions.Model;
-using Fanfare.Emulator.Distributions.Sequences;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 
@@ -47,40 +46,12 @@ public sealed class AppointmentsApi : IFeatureModule
 
     private static void MapAdmin(RouteGroupBuilder g)
     {
-        g.MapGet("", (HttpRequest req, Caller caller, AppointmentEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(Pagination.Page(engine.List(org.Id), d => d.Id, d => engine.ToJson(d), req.Query));
-        }).WithName("getAppointments").WithSummary("List appointments with bidirectional cursor-based pagination");
-
-        g.MapPost("", async (HttpRequest req, Caller caller, AppointmentEngine engine, SequenceService sequences) =>
-        {
-            var org = caller.RequireSecret();
-            var body = await BodyReader.ReadAsync(req, required: true);
-            var sequenceId = body.Uuid("sequenceId", required: true);
-            var sequence = sequenceId is null ? new Sequence() : sequences.Require(org.Id, sequenceId);
-            var d = engine.Create(org, sequence, body, caller.Actor());
-            body.ThrowIfInvalid();
-            return Results.Json(engine.ToJson(d));
-        }).WithName("postAppointments").WithSummary("Create an appointment");
-
-        g.MapGet("/{id}", (string id, Caller caller, AppointmentEngine engine) =>
-            Results.Json(engine.ToJson(engine.Require(caller.RequireSecret().Id, id))))
-            .WithName("getAppointmentsById").WithSummary("Get an appointment");
-
-        g.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, AppointmentEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            var d = engine.Require(org.Id, id);
-            var body = await BodyReader.ReadAsync(req);
-            return Results.Json(engine.ToJson(engine.Update(d, body, caller.Actor())));
-        }).WithName("putAppointmentsById").WithSummary("Update an appointment");
-
-        g.MapDelete("/{id}", (string id, Caller caller, AppointmentEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(engine.ToJson(engine.Archive(engine.Require(org.Id, id), caller.Actor())));
-        }).WithName("deleteAppointmentsById").WithSummary("Delete an appointment");
+        g.MapDistributionAdmin<AppointmentEngine, AppointmentDistribution>(
+            new("Appointments", "List appointments with bidirectional cursor-based pagination", "Create an appointment",
+                "Get an appointment", "Update an appointment", "Delete an appointment")
+            {
+                Actor = c => c.Actor(), ListFiltersBySequence = false, SequenceId = SequenceIdRule.LiveUuid, UpdateBodyRequired = false,
+            });
 
         g.MapGet("/{id}/slots", (string id, HttpRequest req, Caller caller, AppointmentEngine engine) =>
         {

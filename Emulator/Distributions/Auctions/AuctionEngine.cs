@@ -38,7 +38,8 @@ namespace Fanfare.Emulator.Distributions.Auctions;
 /// </list>
 /// </summary>
 public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, Scheduler scheduler, EventOutbox outbox,
-    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs) : IDistributionEngine
+    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs)
+    : IDistributionEngine, IAdminDistributionEngine<AuctionDistribution>
 {
     public const string SettleJobKind = "auction.settle";
     public const string NotFound = "Auction not found";
@@ -90,17 +91,15 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
 
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
-    public AuctionDistribution? Get(string organizationId, string? id)
-    {
-        var a = store.Get<AuctionDistribution>(id);
-        return a is not null && a.OrganizationId == organizationId ? a : null;
-    }
+    public AuctionDistribution? Get(string organizationId, string? id) => store.GetOwned<AuctionDistribution>(organizationId, id);
+
+    /// <summary>The auction or 404 <c>Auction not found</c>.</summary>
+    public AuctionDistribution Require(string organizationId, string? id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<AuctionDistribution>(a => a.OrganizationId == organizationId && a.SequenceId == sequenceId);
+        store.OfOrganization<AuctionDistribution>(organizationId, sequenceId);
 
-    public List<AuctionDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<AuctionDistribution>(a => a.OrganizationId == organizationId && (sequenceId is null || a.SequenceId == sequenceId));
+    public List<AuctionDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<AuctionDistribution>(organizationId, sequenceId);
 
     // ------------------------------------------------------------------ admin
 
@@ -109,12 +108,7 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         public string? Name, TimeZone, AuctionType, FloorPrice, MinBidIncrement, PriceDropAmount, ReservePrice, StartPrice;
         public DateTimeOffset? SettleAt, OpenAt, CloseAt;
         public int? AutoExtendSeconds, PriceDropIntervalSeconds, Quantity;
-        public readonly HashSet<string> Present = [];
     }
-
-    private static readonly string[] Keys =
-        ["name", "settleAt", "auctionType", "autoExtendSeconds", "closeAt", "floorPrice", "minBidIncrement", "openAt",
-         "priceDropAmount", "priceDropIntervalSeconds", "quantity", "reservePrice", "startPrice", "timeZone"];
 
     private static readonly string[] AuctionTypes = ["english", "dutch"];
 
@@ -137,7 +131,6 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         if (Has("reservePrice")) f.ReservePrice = Dec("reservePrice");
         if (Has("startPrice")) f.StartPrice = Dec("startPrice");
         if (Has("timeZone")) f.TimeZone = body.String("timeZone", nullable: create, minLength: 1);
-        foreach (var k in Keys) if (Has(k)) f.Present.Add(k);
         return f;
     }
 
@@ -155,14 +148,15 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
             body.AddIssue("floorPrice", "check", "floorPrice at most startPrice", body.Root["floorPrice"], "Invalid value: floorPrice must not exceed startPrice");
     }
 
-    /// <summary>Validates a create body without saving anything (used when the sequence is unknown).</summary>
-    public void Validate(BodyReader body) => Read(body, create: true);
+    /// <summary>Reads a create body for its issues without saving anything (the sequence is unknown or missing); unlike
+    /// <see cref="Create"/> it skips the cross-field checks.</summary>
+    public void ValidateCreate(Organization org, BodyReader body) => Read(body, create: true);
 
     /// <summary>
     /// admin-part1.md <c>POST /auctions</c> body (or a nested <c>sequence.auctions[]</c> item): saves the auction and
     /// schedules its settlement unless <paramref name="body"/> collected issues (then nothing is saved; the caller throws).
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public AuctionDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         var f = Read(body, create: true);
         var type = f.AuctionType ?? "english";
@@ -171,7 +165,7 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         var a = new AuctionDistribution
         {
             OrganizationId = org.Id, SequenceId = sequence.Id, ExperienceId = sequence.ExperienceId, Name = f.Name ?? "",
-            TimeZone = f.TimeZone ?? store.Get<Experience>(sequence.ExperienceId)?.TimeZone ?? org.TimeZone,
+            TimeZone = f.TimeZone ?? DistributionFields.DefaultTimeZone(store, sequence, org),
             OpenAt = f.OpenAt, CloseAt = f.CloseAt, SettleAt = f.SettleAt ?? now, AuctionType = type,
             AutoExtendSeconds = f.AutoExtendSeconds, FloorPrice = f.FloorPrice, MinBidIncrement = f.MinBidIncrement,
             PriceDropAmount = f.PriceDropAmount, PriceDropIntervalSeconds = f.PriceDropIntervalSeconds, Quantity = f.Quantity,
@@ -188,52 +182,50 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         });
     }
 
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
     /// <summary>admin-part1.md <c>PUT /auctions/{id}</c>: partial update; 409 <c>Cannot update closed distribution</c> once settled.</summary>
     public AuctionDistribution Update(AuctionDistribution a, BodyReader body, string actor)
     {
         var f = Read(body, create: false);
-        string? Pick(string key, string? value, string? current) => f.Present.Contains(key) ? value : current;
-        Check(body, f.AuctionType ?? a.AuctionType, f.Present.Contains("openAt") ? f.OpenAt : a.OpenAt,
-            f.Present.Contains("closeAt") ? f.CloseAt : a.CloseAt, f.SettleAt ?? a.SettleAt,
+        string? Pick(string key, string? value, string? current) => body.Root.ContainsKey(key) ? value : current;
+        Check(body, f.AuctionType ?? a.AuctionType, body.Root.ContainsKey("openAt") ? f.OpenAt : a.OpenAt,
+            body.Root.ContainsKey("closeAt") ? f.CloseAt : a.CloseAt, f.SettleAt ?? a.SettleAt,
             Pick("startPrice", f.StartPrice, a.StartPrice), Pick("floorPrice", f.FloorPrice, a.FloorPrice));
         body.ThrowIfInvalid();
         return store.Transaction(() =>
         {
             if (a.Settled) throw ApiErrors.Conflict("Cannot update closed distribution", "The auction has been settled.");
-            var changed = new List<string>();
-            void Set<T>(string key, T current, T value, Action<T> apply)
-            {
-                if (!f.Present.Contains(key) || EqualityComparer<T>.Default.Equals(current, value)) return;
-                apply(value); changed.Add(key);
-            }
-            Set("name", a.Name, f.Name ?? a.Name, v => a.Name = v);
-            Set("timeZone", a.TimeZone, f.TimeZone ?? a.TimeZone, v => a.TimeZone = v);
-            Set("settleAt", a.SettleAt, f.SettleAt ?? a.SettleAt, v => a.SettleAt = v);
-            Set("auctionType", a.AuctionType, f.AuctionType ?? a.AuctionType, v => a.AuctionType = v);
-            Set("autoExtendSeconds", a.AutoExtendSeconds, f.AutoExtendSeconds, v => a.AutoExtendSeconds = v);
-            Set("closeAt", a.CloseAt, f.CloseAt, v => a.CloseAt = v);
-            Set("openAt", a.OpenAt, f.OpenAt, v => a.OpenAt = v);
-            Set("floorPrice", a.FloorPrice, f.FloorPrice, v => a.FloorPrice = v);
-            Set("minBidIncrement", a.MinBidIncrement, f.MinBidIncrement, v => a.MinBidIncrement = v);
-            Set("priceDropAmount", a.PriceDropAmount, f.PriceDropAmount, v => a.PriceDropAmount = v);
-            Set("priceDropIntervalSeconds", a.PriceDropIntervalSeconds, f.PriceDropIntervalSeconds, v => a.PriceDropIntervalSeconds = v);
-            Set("quantity", a.Quantity, f.Quantity, v => a.Quantity = v);
-            Set("reservePrice", a.ReservePrice, f.ReservePrice, v => a.ReservePrice = v);
-            Set("startPrice", a.StartPrice, f.StartPrice, v => a.StartPrice = v);
-            if (changed.Count > 0)
+            var changes = new FieldChanges(body);
+            changes.Set("name", a.Name, f.Name ?? a.Name, v => a.Name = v);
+            changes.Set("timeZone", a.TimeZone, f.TimeZone ?? a.TimeZone, v => a.TimeZone = v);
+            changes.Set("settleAt", a.SettleAt, f.SettleAt ?? a.SettleAt, v => a.SettleAt = v);
+            changes.Set("auctionType", a.AuctionType, f.AuctionType ?? a.AuctionType, v => a.AuctionType = v);
+            changes.Set("autoExtendSeconds", a.AutoExtendSeconds, f.AutoExtendSeconds, v => a.AutoExtendSeconds = v);
+            changes.Set("closeAt", a.CloseAt, f.CloseAt, v => a.CloseAt = v);
+            changes.Set("openAt", a.OpenAt, f.OpenAt, v => a.OpenAt = v);
+            changes.Set("floorPrice", a.FloorPrice, f.FloorPrice, v => a.FloorPrice = v);
+            changes.Set("minBidIncrement", a.MinBidIncrement, f.MinBidIncrement, v => a.MinBidIncrement = v);
+            changes.Set("priceDropAmount", a.PriceDropAmount, f.PriceDropAmount, v => a.PriceDropAmount = v);
+            changes.Set("priceDropIntervalSeconds", a.PriceDropIntervalSeconds, f.PriceDropIntervalSeconds, v => a.PriceDropIntervalSeconds = v);
+            changes.Set("quantity", a.Quantity, f.Quantity, v => a.Quantity = v);
+            changes.Set("reservePrice", a.ReservePrice, f.ReservePrice, v => a.ReservePrice = v);
+            changes.Set("startPrice", a.StartPrice, f.StartPrice, v => a.StartPrice = v);
+            if (changes.Names.Count > 0)
             {
                 a.UpdatedAt = Now(a.OrganizationId);
                 a.UpdatedBy = actor;
                 store.Put(a);
                 ScheduleSettle(a);
             }
-            lifecycle.Updated(a, changed);
+            lifecycle.Updated(a, changes.Names);
             return a;
         });
     }
 
     /// <summary>admin-part1.md <c>DELETE /auctions/{id}</c>: removes the auction, its bids, participants and jobs.</summary>
-    public AuctionDistribution Delete(AuctionDistribution a)
+    public AuctionDistribution Delete(AuctionDistribution a, string actor)
     {
         return store.Transaction(() =>
         {
@@ -278,6 +270,8 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
         Config(a, j);
         return j;
     }
+
+    public JsonObject ToJson(AuctionDistribution a) => ToJson((DistributionBase)a);
 
     /// <summary>consumer-part1.md <c>GET /auctions/{auctionId}</c> (public metadata; <c>currencyCode</c> of the organization).</summary>
     public JsonObject PublicJson(Organization org, AuctionDistribution a)

@@ -4,7 +4,6 @@ using Fanfare.Emulator.Distributions.Model;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Scheduling;
-using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
 namespace Fanfare.Emulator.Distributions.Auctions;
@@ -43,69 +42,15 @@ public sealed class AuctionsApi : IFeatureModule
 
     public void OnReset(IServiceProvider services) => services.GetRequiredService<AuctionEngine>().ResetCaches();
 
-    private const string Actor = "api";
-
-    private static AuctionDistribution Require(AuctionEngine engine, Organization org, string id) =>
-        engine.Get(org.Id, id) ?? throw ApiErrors.NotFoundError(AuctionEngine.NotFound);
-
-    /// <summary><c>?limit=</c>: an integer 1..100, else 400 <c>validation_error</c>.</summary>
-    private static int Limit(HttpRequest req, int fallback)
-    {
-        var raw = req.Query["limit"].FirstOrDefault();
-        if (string.IsNullOrEmpty(raw)) return fallback;
-        if (int.TryParse(raw, out var n) && n >= 1 && n <= Pagination.MaxPageSize) return n;
-        throw Validation.Single("limit", "max_value", $"1..{Pagination.MaxPageSize}", "\"" + raw + "\"",
-            $"Invalid value: Expected an integer from 1 to {Pagination.MaxPageSize} but received \"{raw}\"");
-    }
-
     public void MapEndpoints(EmulatorRoutes routes)
     {
         // ---------------- admin (admin-part1.md)
-        var admin = routes.Admin.MapGroup("/auctions").WithTags("Auctions");
-
-        admin.MapGet("", (HttpRequest req, Caller caller, AuctionEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            var list = engine.List(org.Id, req.Query["sequenceId"].FirstOrDefault());
-            return Results.Json(Pagination.Page(list, a => a.Id, a => engine.ToJson(a), req.Query));
-        }).WithName("getAuctions").WithSummary("List auctions with bidirectional cursor-based pagination");
-
-        admin.MapPost("", async (HttpRequest req, Caller caller, AuctionEngine engine, DocumentStore store) =>
-        {
-            var org = caller.RequireSecret();
-            var body = await BodyReader.ReadAsync(req, required: true);
-            var sequenceId = body.String("sequenceId", required: true);
-            var sequence = store.Get<Sequence>(sequenceId);
-            if (sequence is null || sequence.OrganizationId != org.Id)
+        routes.Admin.MapGroup("/auctions").WithTags("Auctions").MapDistributionAdmin<AuctionEngine, AuctionDistribution>(
+            new("Auctions", "List auctions with bidirectional cursor-based pagination", "Create an auction", "Get an auction",
+                "Update an auction", "Delete an auction")
             {
-                engine.Validate(body);
-                body.ThrowIfInvalid();
-                throw ApiErrors.NotFoundError("Sequence not found");
-            }
-            var a = engine.Create(org, sequence, body, Actor);
-            body.ThrowIfInvalid();
-            return Results.Json(engine.ToJson(a));
-        }).WithName("postAuctions").WithSummary("Create an auction");
-
-        admin.MapGet("/{id}", (string id, Caller caller, AuctionEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(engine.ToJson(Require(engine, org, id)));
-        }).WithName("getAuctionsById").WithSummary("Get an auction");
-
-        admin.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, AuctionEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            var a = Require(engine, org, id);
-            var body = await BodyReader.ReadAsync(req, required: true);
-            return Results.Json(engine.ToJson(engine.Update(a, body, Actor)));
-        }).WithName("putAuctionsById").WithSummary("Update an auction");
-
-        admin.MapDelete("/{id}", (string id, Caller caller, AuctionEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(engine.ToJson(engine.Delete(Require(engine, org, id))));
-        }).WithName("deleteAuctionsById").WithSummary("Delete an auction");
+                ValidateBeforeSequenceNotFound = true,
+            });
 
         // ---------------- consumer (consumer-part1.md)
         var consumer = routes.Consumer.MapGroup("/auctions").WithTags("Auctions");
@@ -113,14 +58,14 @@ public sealed class AuctionsApi : IFeatureModule
         consumer.MapGet("/{auctionId}", (string auctionId, Caller caller, AuctionEngine engine) =>
         {
             var org = caller.RequireOrganization();
-            return Results.Json(engine.PublicJson(org, Require(engine, org, auctionId)));
+            return Results.Json(engine.PublicJson(org, engine.Require(org.Id, auctionId)));
         }).WithName("getAuctionsByAuctionId").WithSummary("Get auction details (public metadata)");
 
         consumer.MapPost("/{auctionId}/enter", (string auctionId, HttpRequest req, Caller caller, AuctionEngine engine) =>
         {
             var who = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            var a = Require(engine, org, auctionId);
+            var a = engine.Require(org.Id, auctionId);
             return Results.Json(engine.Enter(org, a, who.ConsumerId, who.IsGuest, req.Headers["X-Fingerprint"].ToString()));
         }).WithName("postAuctionsByAuctionIdEnter").WithSummary("Enter an auction");
 
@@ -128,7 +73,7 @@ public sealed class AuctionsApi : IFeatureModule
         {
             var who = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            var a = Require(engine, org, auctionId);
+            var a = engine.Require(org.Id, auctionId);
             var body = await BodyReader.ReadAsync(req);
             var amount = body.String("amount", required: !a.IsDutch, format: "decimal");
             body.ThrowIfInvalid();
@@ -139,19 +84,19 @@ public sealed class AuctionsApi : IFeatureModule
         {
             var who = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            return Results.Json(engine.Status(Require(engine, org, auctionId), who.ConsumerId));
+            return Results.Json(engine.Status(engine.Require(org.Id, auctionId), who.ConsumerId));
         }).WithName("getAuctionsByAuctionIdStatus").WithSummary("Get the current consumer's auction status");
 
         consumer.MapGet("/{auctionId}/highest-bid", (string auctionId, Caller caller, AuctionEngine engine) =>
         {
             var org = caller.RequireOrganization();
-            return Results.Json(engine.HighestBidJson(Require(engine, org, auctionId)));
+            return Results.Json(engine.HighestBidJson(engine.Require(org.Id, auctionId)));
         }).WithName("getAuctionsByAuctionIdHighestBid").WithSummary("Get the current highest bid");
 
         consumer.MapGet("/{auctionId}/current-price", (string auctionId, Caller caller, AuctionEngine engine) =>
         {
             var org = caller.RequireOrganization();
-            return Results.Json(engine.CurrentPriceJson(Require(engine, org, auctionId)));
+            return Results.Json(engine.CurrentPriceJson(engine.Require(org.Id, auctionId)));
         }).WithName("getAuctionsByAuctionIdCurrentPrice").WithSummary("Get the current price (Dutch auction)");
 
         consumer.MapGet("/{auctionId}/bids", (string auctionId, HttpRequest req, Caller caller, AuctionEngine engine, OrganizationDirectory orgs) =>
@@ -166,8 +111,8 @@ public sealed class AuctionsApi : IFeatureModule
             else if (!caller.Invalid && !string.IsNullOrEmpty(organizationId))
                 org = orgs.ById(organizationId) ?? throw ApiErrors.NotFoundError(AuctionEngine.NotFound);
             else throw ApiErrors.Unauthorized();
-            var limit = Limit(req, 20);
-            var a = Require(engine, org, auctionId);
+            var limit = Pagination.Limit(req.Query, 20);
+            var a = engine.Require(org.Id, auctionId);
             return Results.Json(engine.Bids(a, limit, caller.Kind == CredentialKind.Secret && !caller.Invalid, caller.Consumer?.ConsumerId));
         }).WithName("getAuctionsByAuctionIdBids").WithSummary("Get all bids for the auction");
 
@@ -175,8 +120,8 @@ public sealed class AuctionsApi : IFeatureModule
         {
             var who = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            var limit = Limit(req, 10);
-            return Results.Json(engine.History(Require(engine, org, auctionId), who.ConsumerId, limit));
+            var limit = Pagination.Limit(req.Query, 10);
+            return Results.Json(engine.History(engine.Require(org.Id, auctionId), who.ConsumerId, limit));
         }).WithName("getAuctionsByAuctionIdBidsHistory").WithSummary("Get the consumer's bid history");
 
         // ---------------- control plane

@@ -35,7 +35,8 @@ namespace Fanfare.Emulator.Distributions.Draws;
 /// </list>
 /// </summary>
 public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, Scheduler scheduler, EventOutbox outbox,
-    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs) : IDistributionEngine
+    DistributionLifecycle lifecycle, AdmissionGrants grants, ConsumerDirectory consumers, OrganizationDirectory orgs)
+    : IDistributionEngine, IAdminDistributionEngine<DrawDistribution>
 {
     public const string RunJobKind = "draw.run";
     public const string NotFound = "Draw not found";
@@ -75,17 +76,15 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
 
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
-    public DrawDistribution? Get(string organizationId, string? id)
-    {
-        var d = store.Get<DrawDistribution>(id);
-        return d is not null && d.OrganizationId == organizationId ? d : null;
-    }
+    public DrawDistribution? Get(string organizationId, string? id) => store.GetOwned<DrawDistribution>(organizationId, id);
+
+    /// <summary>The draw or 404 <c>Draw not found</c>.</summary>
+    public DrawDistribution Require(string organizationId, string? id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<DrawDistribution>(d => d.OrganizationId == organizationId && d.SequenceId == sequenceId);
+        store.OfOrganization<DrawDistribution>(organizationId, sequenceId);
 
-    public List<DrawDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<DrawDistribution>(d => d.OrganizationId == organizationId && (sequenceId is null || d.SequenceId == sequenceId));
+    public List<DrawDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<DrawDistribution>(organizationId, sequenceId);
 
     // ------------------------------------------------------------------ admin
 
@@ -95,12 +94,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         public DateTimeOffset? DrawAt, OpenAt, CloseAt;
         public int? WinnerCount, AdmissionExpirationSeconds, Capacity;
         public bool? ContinueSelecting, LoyaltyBias, SupportsGuest;
-        public readonly HashSet<string> Present = [];
     }
-
-    private static readonly string[] Keys =
-        ["name", "drawAt", "winnerCount", "admissionExpirationSeconds", "capacity", "closeAt", "continueSelectingUntilCompleted",
-         "loyaltyBiasEnabled", "openAt", "supportsGuest", "timeZone"];
 
     /// <summary>Reads the admin create (all required fields) or update (only what is present) body.</summary>
     private static Fields Read(BodyReader body, bool create)
@@ -118,27 +112,26 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         if (Has("loyaltyBiasEnabled")) f.LoyaltyBias = body.Bool("loyaltyBiasEnabled");
         if (Has("supportsGuest")) f.SupportsGuest = body.Bool("supportsGuest");
         if (Has("timeZone")) f.TimeZone = body.String("timeZone", nullable: create, minLength: 1);
-        foreach (var k in Keys) if (Has(k)) f.Present.Add(k);
         return f;
     }
 
     /// <summary>Checks the merged timing (openAt &lt; closeAt, openAt ≤ drawAt).</summary>
     private static void CheckTiming(BodyReader body, DateTimeOffset? openAt, DateTimeOffset? closeAt, DateTimeOffset drawAt)
     {
-        if (openAt is { } o && closeAt is { } c && c <= o)
-            body.AddIssue("closeAt", "check", "closeAt after openAt", body.Root["closeAt"], "Invalid value: closeAt must be after openAt");
-        if (openAt is { } o2 && drawAt < o2)
+        DistributionFields.CheckWindow(body, openAt, closeAt);
+        if (openAt is { } o && drawAt < o)
             body.AddIssue("drawAt", "check", "drawAt at or after openAt", body.Root["drawAt"], "Invalid value: drawAt must not be before openAt");
     }
 
-    /// <summary>Validates a create body without saving anything (used when the sequence is unknown).</summary>
-    public void Validate(BodyReader body) => Read(body, create: true);
+    /// <summary>Reads a create body for its issues without saving anything (the sequence is unknown or missing); unlike
+    /// <see cref="Create"/> it skips the timing checks.</summary>
+    public void ValidateCreate(Organization org, BodyReader body) => Read(body, create: true);
 
     /// <summary>
     /// admin-part2.md <c>POST /draws</c> body (or a nested <c>sequence.draws[]</c> item): saves the draw and schedules its
     /// selection at <c>drawAt</c> unless <paramref name="body"/> collected issues (then nothing is saved; the caller throws).
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public DrawDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         var f = Read(body, create: true);
         if (f.DrawAt is { } drawAt) CheckTiming(body, f.OpenAt, f.CloseAt, drawAt);
@@ -146,7 +139,7 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         var d = new DrawDistribution
         {
             OrganizationId = org.Id, SequenceId = sequence.Id, ExperienceId = sequence.ExperienceId, Name = f.Name ?? "",
-            TimeZone = f.TimeZone ?? store.Get<Experience>(sequence.ExperienceId)?.TimeZone ?? org.TimeZone,
+            TimeZone = f.TimeZone ?? DistributionFields.DefaultTimeZone(store, sequence, org),
             OpenAt = f.OpenAt, CloseAt = f.CloseAt, DrawAt = f.DrawAt ?? now, WinnerCount = f.WinnerCount ?? 1,
             AdmissionExpirationSeconds = f.AdmissionExpirationSeconds, Capacity = f.Capacity,
             ContinueSelectingUntilCompleted = f.ContinueSelecting, LoyaltyBiasEnabled = f.LoyaltyBias ?? false,
@@ -163,46 +156,44 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         });
     }
 
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
     /// <summary>admin-part2.md <c>PUT /draws/{id}</c>: partial update; 409 <c>Cannot update closed distribution</c> once drawn.</summary>
     public DrawDistribution Update(DrawDistribution d, BodyReader body, string actor)
     {
         var f = Read(body, create: false);
-        CheckTiming(body, f.Present.Contains("openAt") ? f.OpenAt : d.OpenAt, f.Present.Contains("closeAt") ? f.CloseAt : d.CloseAt, f.DrawAt ?? d.DrawAt);
+        CheckTiming(body, body.Root.ContainsKey("openAt") ? f.OpenAt : d.OpenAt, body.Root.ContainsKey("closeAt") ? f.CloseAt : d.CloseAt, f.DrawAt ?? d.DrawAt);
         body.ThrowIfInvalid();
         return store.Transaction(() =>
         {
             if (d.Drawn) throw ApiErrors.Conflict("Cannot update closed distribution", "Winners have already been drawn.");
-            var changed = new List<string>();
-            void Set<T>(string key, T current, T value, Action<T> apply)
-            {
-                if (!f.Present.Contains(key) || EqualityComparer<T>.Default.Equals(current, value)) return;
-                apply(value); changed.Add(key);
-            }
-            Set("name", d.Name, f.Name ?? d.Name, v => d.Name = v);
-            Set("timeZone", d.TimeZone, f.TimeZone ?? d.TimeZone, v => d.TimeZone = v);
-            Set("drawAt", d.DrawAt, f.DrawAt ?? d.DrawAt, v => d.DrawAt = v);
-            Set("winnerCount", d.WinnerCount, f.WinnerCount ?? d.WinnerCount, v => d.WinnerCount = v);
-            Set("admissionExpirationSeconds", d.AdmissionExpirationSeconds, f.AdmissionExpirationSeconds, v => d.AdmissionExpirationSeconds = v);
-            Set("capacity", d.Capacity, f.Capacity, v => d.Capacity = v);
-            Set("closeAt", d.CloseAt, f.CloseAt, v => d.CloseAt = v);
-            Set("openAt", d.OpenAt, f.OpenAt, v => d.OpenAt = v);
-            Set("continueSelectingUntilCompleted", d.ContinueSelectingUntilCompleted, f.ContinueSelecting, v => d.ContinueSelectingUntilCompleted = v);
-            Set("loyaltyBiasEnabled", d.LoyaltyBiasEnabled, f.LoyaltyBias ?? d.LoyaltyBiasEnabled, v => d.LoyaltyBiasEnabled = v);
-            Set("supportsGuest", d.SupportsGuest, f.SupportsGuest ?? d.SupportsGuest, v => d.SupportsGuest = v);
-            if (changed.Count > 0)
+            var changes = new FieldChanges(body);
+            changes.Set("name", d.Name, f.Name ?? d.Name, v => d.Name = v);
+            changes.Set("timeZone", d.TimeZone, f.TimeZone ?? d.TimeZone, v => d.TimeZone = v);
+            changes.Set("drawAt", d.DrawAt, f.DrawAt ?? d.DrawAt, v => d.DrawAt = v);
+            changes.Set("winnerCount", d.WinnerCount, f.WinnerCount ?? d.WinnerCount, v => d.WinnerCount = v);
+            changes.Set("admissionExpirationSeconds", d.AdmissionExpirationSeconds, f.AdmissionExpirationSeconds, v => d.AdmissionExpirationSeconds = v);
+            changes.Set("capacity", d.Capacity, f.Capacity, v => d.Capacity = v);
+            changes.Set("closeAt", d.CloseAt, f.CloseAt, v => d.CloseAt = v);
+            changes.Set("openAt", d.OpenAt, f.OpenAt, v => d.OpenAt = v);
+            changes.Set("continueSelectingUntilCompleted", d.ContinueSelectingUntilCompleted, f.ContinueSelecting, v => d.ContinueSelectingUntilCompleted = v);
+            changes.Set("loyaltyBiasEnabled", d.LoyaltyBiasEnabled, f.LoyaltyBias ?? d.LoyaltyBiasEnabled, v => d.LoyaltyBiasEnabled = v);
+            changes.Set("supportsGuest", d.SupportsGuest, f.SupportsGuest ?? d.SupportsGuest, v => d.SupportsGuest = v);
+            if (changes.Names.Count > 0)
             {
                 d.UpdatedAt = Now(d.OrganizationId);
                 d.UpdatedBy = actor;
                 store.Put(d);
                 ScheduleRun(d);
             }
-            lifecycle.Updated(d, changed);
+            lifecycle.Updated(d, changes.Names);
             return d;
         });
     }
 
     /// <summary>admin-part2.md <c>DELETE /draws/{id}</c>: removes the draw, its entries and its jobs; returns the draw.</summary>
-    public DrawDistribution Delete(DrawDistribution d)
+    public DrawDistribution Delete(DrawDistribution d, string actor)
     {
         return store.Transaction(() =>
         {
@@ -236,6 +227,8 @@ public sealed class DrawEngine(DocumentStore store, IdGenerator ids, ClockResolv
         j["loyaltyBiasEnabled"] = d.LoyaltyBiasEnabled;
         return j;
     }
+
+    public JsonObject ToJson(DrawDistribution d) => ToJson((DistributionBase)d);
 
     /// <summary>consumer-part1.md <c>GET /draws/{drawId}</c> (public metadata).</summary>
     public JsonObject PublicJson(DrawDistribution d) => new()

@@ -4,7 +4,6 @@ using Fanfare.Emulator.Distributions.Model;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Scheduling;
-using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
 namespace Fanfare.Emulator.Distributions.Draws;
@@ -38,59 +37,14 @@ public sealed class DrawsApi : IFeatureModule
 
     public void OnReset(IServiceProvider services) => services.GetRequiredService<DrawEngine>().ResetCaches();
 
-    internal const string Actor = "api";
-
-    private static DrawDistribution Require(DrawEngine engine, Organization org, string id) =>
-        engine.Get(org.Id, id) ?? throw ApiErrors.NotFoundError(DrawEngine.NotFound);
-
     public void MapEndpoints(EmulatorRoutes routes)
     {
         // ---------------- admin (admin-part2.md)
-        var admin = routes.Admin.MapGroup("/draws").WithTags("Draws");
-
-        admin.MapGet("", (HttpRequest req, Caller caller, DrawEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            var list = engine.List(org.Id, req.Query["sequenceId"].FirstOrDefault());
-            return Results.Json(Pagination.Page(list, d => d.Id, d => engine.ToJson(d), req.Query));
-        }).WithName("getDraws").WithSummary("List draws with bidirectional cursor-based pagination");
-
-        admin.MapPost("", async (HttpRequest req, Caller caller, DrawEngine engine, DocumentStore store) =>
-        {
-            var org = caller.RequireSecret();
-            var body = await BodyReader.ReadAsync(req, required: true);
-            var sequenceId = body.String("sequenceId", required: true);
-            var sequence = store.Get<Sequence>(sequenceId);
-            if (sequence is null || sequence.OrganizationId != org.Id)
+        routes.Admin.MapGroup("/draws").WithTags("Draws").MapDistributionAdmin<DrawEngine, DrawDistribution>(
+            new("Draws", "List draws with bidirectional cursor-based pagination", "Create a draw", "Get a draw", "Update a draw", "Delete a draw")
             {
-                engine.Validate(body);
-                body.ThrowIfInvalid();
-                throw ApiErrors.NotFoundError("Sequence not found");
-            }
-            var d = engine.Create(org, sequence, body, Actor);
-            body.ThrowIfInvalid();
-            return Results.Json(engine.ToJson(d));
-        }).WithName("postDraws").WithSummary("Create a draw");
-
-        admin.MapGet("/{id}", (string id, Caller caller, DrawEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(engine.ToJson(Require(engine, org, id)));
-        }).WithName("getDrawsById").WithSummary("Get a draw");
-
-        admin.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, DrawEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            var d = Require(engine, org, id);
-            var body = await BodyReader.ReadAsync(req, required: true);
-            return Results.Json(engine.ToJson(engine.Update(d, body, Actor)));
-        }).WithName("putDrawsById").WithSummary("Update a draw");
-
-        admin.MapDelete("/{id}", (string id, Caller caller, DrawEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(engine.ToJson(engine.Delete(Require(engine, org, id))));
-        }).WithName("deleteDrawsById").WithSummary("Delete a draw");
+                ValidateBeforeSequenceNotFound = true,
+            });
 
         // ---------------- consumer (consumer-part1.md / consumer-part2.md)
         var consumer = routes.Consumer.MapGroup("/draws").WithTags("Draws");
@@ -98,14 +52,14 @@ public sealed class DrawsApi : IFeatureModule
         consumer.MapGet("/{drawId}", (string drawId, Caller caller, DrawEngine engine) =>
         {
             var org = caller.RequireOrganization();
-            return Results.Json(engine.PublicJson(Require(engine, org, drawId)));
+            return Results.Json(engine.PublicJson(engine.Require(org.Id, drawId)));
         }).WithName("getDrawsByDrawId").WithSummary("Get draw details (public metadata)");
 
         consumer.MapPost("/{drawId}/enter", (string drawId, HttpRequest req, Caller caller, DrawEngine engine) =>
         {
             var who = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            var d = Require(engine, org, drawId);
+            var d = engine.Require(org.Id, drawId);
             return Results.Json(engine.Enter(org, d, who.ConsumerId, who.IsGuest, req.Headers["X-Fingerprint"].ToString()));
         }).WithName("postDrawsByDrawIdEnter").WithSummary("Enter a draw");
 
@@ -113,14 +67,14 @@ public sealed class DrawsApi : IFeatureModule
         {
             var who = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            return Results.Json(engine.Leave(Require(engine, org, drawId), who.ConsumerId));
+            return Results.Json(engine.Leave(engine.Require(org.Id, drawId), who.ConsumerId));
         }).WithName("postDrawsByDrawIdLeave").WithSummary("Leave a draw (pre-grant only)");
 
         consumer.MapGet("/{drawId}/status", (string drawId, Caller caller, DrawEngine engine) =>
         {
             var who = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            return Results.Json(engine.Status(Require(engine, org, drawId), who.ConsumerId));
+            return Results.Json(engine.Status(engine.Require(org.Id, drawId), who.ConsumerId));
         }).WithName("getDrawsByDrawIdStatus").WithSummary("Get the current consumer's draw status");
 
         consumer.MapPost("/{drawId}/deny", async (string drawId, HttpRequest req, Caller caller, DrawEngine engine) =>
@@ -130,7 +84,7 @@ public sealed class DrawsApi : IFeatureModule
             var consumerId = body.String("consumerId", required: true, minLength: 1);
             var reason = body.String("reason", required: true, minLength: 1);
             body.ThrowIfInvalid();
-            var d = Require(engine, org, drawId);
+            var d = engine.Require(org.Id, drawId);
             return Results.Json(engine.Deny(org, d, consumerId!, reason!));
         }).WithName("postDrawsByDrawIdDeny").WithSummary("Deny a consumer from the draw (secret key)");
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Control.Clock;
@@ -36,7 +35,7 @@ namespace Fanfare.Emulator.Distributions.Queues;
 /// </summary>
 public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, Scheduler scheduler, EventOutbox outbox,
     OrganizationDirectory orgs, AdmissionGrants grants, DistributionLifecycle lifecycle, ConsumerDirectory consumers)
-    : IDistributionEngine, IDistributionLifecycleListener
+    : IDistributionEngine, IAdminDistributionEngine<QueueDistribution>, IDistributionLifecycleListener
 {
     public const string AdmitJobKind = "queue.admit";
     public const string NotFound = "Queue not found";
@@ -51,11 +50,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
 
     // ---------------------------------------------------------------- lookup
 
-    public QueueDistribution? Get(string organizationId, string id)
-    {
-        var q = store.Get<QueueDistribution>(id);
-        return q is not null && q.OrganizationId == organizationId ? q : null;
-    }
+    public QueueDistribution? Get(string organizationId, string id) => store.GetOwned<QueueDistribution>(organizationId, id);
 
     /// <summary>The queue or 404 <c>Queue not found</c>.</summary>
     public QueueDistribution Require(string organizationId, string id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
@@ -63,13 +58,14 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<QueueDistribution>(q => q.OrganizationId == organizationId && q.SequenceId == sequenceId);
+        store.OfOrganization<QueueDistribution>(organizationId, sequenceId);
 
     /// <summary>An organization's queues in creation order, optionally of one sequence.</summary>
-    public List<QueueDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<QueueDistribution>(q => q.OrganizationId == organizationId && (sequenceId is null || q.SequenceId == sequenceId));
+    public List<QueueDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<QueueDistribution>(organizationId, sequenceId);
 
     public JsonObject ToJson(DistributionBase distribution) => ((QueueDistribution)distribution).ToJson();
+
+    public JsonObject ToJson(QueueDistribution queue) => queue.ToJson();
 
     private DateTimeOffset Now(string organizationId) => clocks.For(organizationId).GetUtcNow();
 
@@ -99,25 +95,35 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
     /// <c>capacity</c>, <c>maxAdmissions</c>, <c>openAt</c>, <c>closeAt</c>, <c>timeZone</c> nullable; <c>supportsGuest</c>
     /// (default true), <c>loyaltyBiasEnabled</c> (default false). Nothing is stored when the body has issues.
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public QueueDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var now = Now(org.Id);
-            var q = new QueueDistribution();
-            CommonFields.ReadCreate(body, q, org, sequence, store, actor, now);
-            q.AdmitRate = ReadAdmitRate(body, required: true) ?? 0;
-            q.AdmissionExpirationSeconds = body.Number("admissionExpirationSeconds", nullable: true, min: 1);
-            q.Capacity = body.Int("capacity", nullable: true, min: 1);
-            q.MaxAdmissions = body.Int("maxAdmissions", nullable: true, min: 1);
-            q.SupportsGuest = body.Bool("supportsGuest") ?? true;
-            q.LoyaltyBiasEnabled = body.Bool("loyaltyBiasEnabled") ?? false;
+            var q = Read(org, sequence, body, actor);
             if (body.HasIssues) return q;
             q.Id = ids.NewUuid("queue");
             store.Put(q);
             lifecycle.Track(q);
             return q;
         });
+    }
+
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
+    public void ValidateCreate(Organization org, BodyReader body) => Read(org, new Sequence(), body, "");
+
+    private QueueDistribution Read(Organization org, Sequence sequence, BodyReader body, string actor)
+    {
+        var q = new QueueDistribution();
+        DistributionFields.ReadCreate(body, q, org, sequence, store, actor, Now(org.Id));
+        q.AdmitRate = ReadAdmitRate(body, required: true) ?? 0;
+        q.AdmissionExpirationSeconds = body.Number("admissionExpirationSeconds", nullable: true, min: 1);
+        q.Capacity = body.Int("capacity", nullable: true, min: 1);
+        q.MaxAdmissions = body.Int("maxAdmissions", nullable: true, min: 1);
+        q.SupportsGuest = body.Bool("supportsGuest") ?? true;
+        q.LoyaltyBiasEnabled = body.Bool("loyaltyBiasEnabled") ?? false;
+        return q;
     }
 
     private static double? ReadAdmitRate(BodyReader body, bool required)
@@ -136,42 +142,31 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
     /// ended (or was killed). Records <c>distribution.updated</c> with the changed fields; a new <c>admitRate</c> applies
     /// from the next admission.
     /// </summary>
-    public QueueDistribution Update(Organization org, string id, BodyReader body, string actor)
+    public QueueDistribution Update(QueueDistribution queue, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var live = Require(org.Id, id);
-            var now = Now(org.Id);
+            var live = Require(queue.OrganizationId, queue.Id);
+            var now = Now(queue.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
-            var q = Clone(live);
-            var changed = new List<string>();
-            CommonFields.ReadUpdate(body, q, changed);
-            if (body.Root.ContainsKey("admitRate") && ReadAdmitRate(body, required: true) is { } rate && rate != q.AdmitRate)
-            { q.AdmitRate = rate; changed.Add("admitRate"); }
-            if (body.Root.ContainsKey("admissionExpirationSeconds"))
-            {
-                var v = body.Number("admissionExpirationSeconds", nullable: true, min: 1);
-                if (v != q.AdmissionExpirationSeconds) { q.AdmissionExpirationSeconds = v; changed.Add("admissionExpirationSeconds"); }
-            }
-            if (body.Root.ContainsKey("capacity"))
-            {
-                var v = body.Int("capacity", nullable: true, min: 1);
-                if (v != q.Capacity) { q.Capacity = v; changed.Add("capacity"); }
-            }
-            if (body.Root.ContainsKey("maxAdmissions"))
-            {
-                var v = body.Int("maxAdmissions", nullable: true, min: 1);
-                if (v != q.MaxAdmissions) { q.MaxAdmissions = v; changed.Add("maxAdmissions"); }
-            }
-            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g && g != q.SupportsGuest)
-            { q.SupportsGuest = g; changed.Add("supportsGuest"); }
-            if (body.Root.ContainsKey("loyaltyBiasEnabled") && body.Bool("loyaltyBiasEnabled", required: true) is { } lb && lb != q.LoyaltyBiasEnabled)
-            { q.LoyaltyBiasEnabled = lb; changed.Add("loyaltyBiasEnabled"); }
+            var q = DistributionQueries.Detached(live);
+            var changes = new FieldChanges(body);
+            DistributionFields.ReadUpdate(body, q, changes);
+            if (body.Root.ContainsKey("admitRate") && ReadAdmitRate(body, required: true) is { } rate)
+                changes.Set("admitRate", q.AdmitRate, rate, v => q.AdmitRate = v);
+            changes.Set("admissionExpirationSeconds", q.AdmissionExpirationSeconds, body.Number("admissionExpirationSeconds", nullable: true, min: 1),
+                v => q.AdmissionExpirationSeconds = v);
+            changes.Set("capacity", q.Capacity, body.Int("capacity", nullable: true, min: 1), v => q.Capacity = v);
+            changes.Set("maxAdmissions", q.MaxAdmissions, body.Int("maxAdmissions", nullable: true, min: 1), v => q.MaxAdmissions = v);
+            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g)
+                changes.Set("supportsGuest", q.SupportsGuest, g, v => q.SupportsGuest = v);
+            if (body.Root.ContainsKey("loyaltyBiasEnabled") && body.Bool("loyaltyBiasEnabled", required: true) is { } lb)
+                changes.Set("loyaltyBiasEnabled", q.LoyaltyBiasEnabled, lb, v => q.LoyaltyBiasEnabled = v);
             body.ThrowIfInvalid();
-            if (changed.Count > 0) { q.UpdatedAt = now; q.UpdatedBy = actor; }
+            if (changes.Names.Count > 0) { q.UpdatedAt = now; q.UpdatedBy = actor; }
             store.Put(q);
-            lifecycle.Updated(q, changed);
-            if (changed.Contains("admitRate") && q.NextAdmissionAt is not null)
+            lifecycle.Updated(q, changes.Names);
+            if (changes.Names.Contains("admitRate") && q.NextAdmissionAt is not null)
             {
                 var at = (q.LastAdmissionRunAt ?? now) + Period(q);
                 ScheduleAdmission(q, at < now ? now : at);
@@ -181,15 +176,12 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
         });
     }
 
-    private static QueueDistribution Clone(QueueDistribution q) =>
-        JsonSerializer.Deserialize<QueueDistribution>(JsonSerializer.Serialize(q, Json.StoreOptions), Json.StoreOptions)!;
-
     /// <summary><c>DELETE /queues/{id}</c>: removes the queue, its participations and its jobs; returns the deleted queue.</summary>
-    public QueueDistribution Delete(Organization org, string id)
+    public QueueDistribution Delete(QueueDistribution queue, string actor)
     {
         return store.Transaction(() =>
         {
-            var q = Require(org.Id, id);
+            var q = Require(queue.OrganizationId, queue.Id);
             var line = Line(q);
             foreach (var p in line.All.ToList()) store.Delete<QueueParticipant>(p.Id);
             _lines.Remove(q.Id);
@@ -226,7 +218,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             var state = q.TimingState(now);
             if (state == "upcoming")
                 throw new ApiException(423, "Queue is not open yet", null, null,
-                    new Dictionary<string, string> { ["Retry-After"] = CommonFields.RetryAfter(q.OpenAt!.Value) });
+                    new Dictionary<string, string> { ["Retry-After"] = DistributionFields.RetryAfter(q.OpenAt!.Value) });
             p ??= NewParticipant(q, consumerId);
             if (state is "ended" or "killed")
             {
@@ -680,7 +672,7 @@ public sealed class QueueEngine(DocumentStore store, IdGenerator ids, ClockResol
             var now = Now(org.Id);
             if (q.TimingState(now) == "upcoming")
                 throw new ApiException(423, "Queue is not open yet", null, null,
-                    new Dictionary<string, string> { ["Retry-After"] = CommonFields.RetryAfter(q.OpenAt!.Value) });
+                    new Dictionary<string, string> { ["Retry-After"] = DistributionFields.RetryAfter(q.OpenAt!.Value) });
             var entered = new List<string>(count);
             for (int i = 0; i < count; i++)
             {

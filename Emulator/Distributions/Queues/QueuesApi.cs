@@ -5,7 +5,6 @@ using Fanfare.Emulator.Distributions.Grants;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Scheduling;
-using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
 namespace Fanfare.Emulator.Distributions.Queues;
@@ -43,39 +42,8 @@ public sealed class QueuesApi : IFeatureModule
     public void MapEndpoints(EmulatorRoutes routes)
     {
         // ------------------------------------------------------------ admin
-        var admin = routes.Admin.MapGroup("/queues").WithTags("Distributions");
-        admin.MapGet("", (HttpRequest req, Caller caller, QueueEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            var list = engine.List(org.Id, req.Query["sequenceId"].FirstOrDefault());
-            return Results.Json(Pagination.Page(list, q => q.Id, q => q.ToJson(), req.Query));
-        }).WithSummary("List queues");
-
-        admin.MapPost("", async (HttpRequest req, Caller caller, QueueEngine engine, DocumentStore store) =>
-        {
-            var org = caller.RequireSecret();
-            var body = await BodyReader.ReadAsync(req, required: true);
-            var sequenceId = body.String("sequenceId", required: true);
-            var sequence = sequenceId is null ? new Model.Sequence() : CommonFields.RequireSequence(store, org, sequenceId);
-            var q = engine.Create(org, sequence, body, CommonFields.ApiActor);
-            body.ThrowIfInvalid();
-            return Results.Json(engine.ToJson(q));
-        }).WithSummary("Create a queue");
-
-        admin.MapGet("/{id}", (string id, Caller caller, QueueEngine engine) =>
-            Results.Json(engine.Require(caller.RequireSecret().Id, id).ToJson())).WithSummary("Get a queue");
-
-        admin.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, QueueEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            engine.Require(org.Id, id);
-            var body = await BodyReader.ReadAsync(req, required: true);
-            body.ThrowIfInvalid();
-            return Results.Json(engine.Update(org, id, body, CommonFields.ApiActor).ToJson());
-        }).WithSummary("Update a queue");
-
-        admin.MapDelete("/{id}", (string id, Caller caller, QueueEngine engine) =>
-            Results.Json(engine.Delete(caller.RequireSecret(), id).ToJson())).WithSummary("Delete a queue");
+        routes.Admin.MapGroup("/queues").WithTags("Distributions").MapDistributionAdmin<QueueEngine, QueueDistribution>(
+            new(null, "List queues", "Create a queue", "Get a queue", "Update a queue", "Delete a queue"));
 
         // ------------------------------------------------------------ consumer
         var consumer = routes.Consumer.MapGroup("/queues/{queueId}").WithTags("Queues");

@@ -1,10 +1,8 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Control.Clock;
 using Fanfare.Emulator.Distributions.Grants;
 using Fanfare.Emulator.Distributions.Model;
-using Fanfare.Emulator.Distributions.Queues;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Ids;
@@ -24,7 +22,7 @@ namespace Fanfare.Emulator.Distributions.TimedReleases;
 /// <c>POST /timed-releases/{id}/complete</c> → COMPLETED. Statuses: <see cref="TimedReleaseStatuses"/>.
 /// </summary>
 public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, AdmissionGrants grants,
-    DistributionLifecycle lifecycle, ConsumerDirectory consumers) : IDistributionEngine
+    DistributionLifecycle lifecycle, ConsumerDirectory consumers) : IDistributionEngine, IAdminDistributionEngine<TimedReleaseDistribution>
 {
     public const string NotFound = "Timed release not found";
 
@@ -32,11 +30,7 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
     public string NestedKey => "timedReleases";
     public string NotFoundError => NotFound;
 
-    public TimedReleaseDistribution? Get(string organizationId, string id)
-    {
-        var t = store.Get<TimedReleaseDistribution>(id);
-        return t is not null && t.OrganizationId == organizationId ? t : null;
-    }
+    public TimedReleaseDistribution? Get(string organizationId, string id) => store.GetOwned<TimedReleaseDistribution>(organizationId, id);
 
     /// <summary>The timed release or 404 <c>Timed release not found</c>.</summary>
     public TimedReleaseDistribution Require(string organizationId, string id) => Get(organizationId, id) ?? throw ApiErrors.NotFoundError(NotFound);
@@ -44,12 +38,13 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
     public DistributionBase? Find(string organizationId, string id) => Get(organizationId, id);
 
     public IEnumerable<DistributionBase> ForSequence(string organizationId, string sequenceId) =>
-        store.Where<TimedReleaseDistribution>(t => t.OrganizationId == organizationId && t.SequenceId == sequenceId);
+        store.OfOrganization<TimedReleaseDistribution>(organizationId, sequenceId);
 
-    public List<TimedReleaseDistribution> List(string organizationId, string? sequenceId = null) =>
-        store.Where<TimedReleaseDistribution>(t => t.OrganizationId == organizationId && (sequenceId is null || t.SequenceId == sequenceId));
+    public List<TimedReleaseDistribution> List(string organizationId, string? sequenceId = null) => store.OfOrganization<TimedReleaseDistribution>(organizationId, sequenceId);
 
     public JsonObject ToJson(DistributionBase distribution) => ((TimedReleaseDistribution)distribution).ToJson();
+
+    public JsonObject ToJson(TimedReleaseDistribution release) => release.ToJson();
 
     private DateTimeOffset Now(string organizationId) => clocks.For(organizationId).GetUtcNow();
 
@@ -65,13 +60,11 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
     /// <c>sequenceId</c>): <c>name</c> required; <c>openAt</c>, <c>closeAt</c>, <c>timeZone</c> nullable; <c>supportsGuest</c>
     /// (default true). Nothing is stored when the body has issues.
     /// </summary>
-    public DistributionBase Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    public TimedReleaseDistribution Create(Organization org, Sequence sequence, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var t = new TimedReleaseDistribution();
-            CommonFields.ReadCreate(body, t, org, sequence, store, actor, Now(org.Id));
-            t.SupportsGuest = body.Bool("supportsGuest") ?? true;
+            var t = Read(org, sequence, body, actor);
             if (body.HasIssues) return t;
             t.Id = ids.NewUuid("timed-release");
             store.Put(t);
@@ -80,33 +73,46 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
         });
     }
 
+    DistributionBase IDistributionEngine.Create(Organization org, Sequence sequence, BodyReader body, string actor) =>
+        Create(org, sequence, body, actor);
+
+    public void ValidateCreate(Organization org, BodyReader body) => Read(org, new Sequence(), body, "");
+
+    private TimedReleaseDistribution Read(Organization org, Sequence sequence, BodyReader body, string actor)
+    {
+        var t = new TimedReleaseDistribution();
+        DistributionFields.ReadCreate(body, t, org, sequence, store, actor, Now(org.Id));
+        t.SupportsGuest = body.Bool("supportsGuest") ?? true;
+        return t;
+    }
+
     /// <summary><c>PUT /timed-releases/{id}</c>: fields present change; 409 <c>Cannot update closed distribution</c> once ended.</summary>
-    public TimedReleaseDistribution Update(Organization org, string id, BodyReader body, string actor)
+    public TimedReleaseDistribution Update(TimedReleaseDistribution release, BodyReader body, string actor)
     {
         return store.Transaction(() =>
         {
-            var live = Require(org.Id, id);
-            var now = Now(org.Id);
+            var live = Require(release.OrganizationId, release.Id);
+            var now = Now(release.OrganizationId);
             if (live.TimingState(now) is "ended" or "killed") throw ApiErrors.Conflict("Cannot update closed distribution");
-            var t = JsonSerializer.Deserialize<TimedReleaseDistribution>(JsonSerializer.Serialize(live, Json.StoreOptions), Json.StoreOptions)!;
-            var changed = new List<string>();
-            CommonFields.ReadUpdate(body, t, changed);
-            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g && g != t.SupportsGuest)
-            { t.SupportsGuest = g; changed.Add("supportsGuest"); }
+            var t = DistributionQueries.Detached(live);
+            var changes = new FieldChanges(body);
+            DistributionFields.ReadUpdate(body, t, changes);
+            if (body.Root.ContainsKey("supportsGuest") && body.Bool("supportsGuest", required: true) is { } g)
+                changes.Set("supportsGuest", t.SupportsGuest, g, v => t.SupportsGuest = v);
             body.ThrowIfInvalid();
-            if (changed.Count > 0) { t.UpdatedAt = now; t.UpdatedBy = actor; }
+            if (changes.Names.Count > 0) { t.UpdatedAt = now; t.UpdatedBy = actor; }
             store.Put(t);
-            lifecycle.Updated(t, changed);
+            lifecycle.Updated(t, changes.Names);
             return t;
         });
     }
 
     /// <summary><c>DELETE /timed-releases/{id}</c>: removes it and its participations; returns the deleted object.</summary>
-    public TimedReleaseDistribution Delete(Organization org, string id)
+    public TimedReleaseDistribution Delete(TimedReleaseDistribution release, string actor)
     {
         return store.Transaction(() =>
         {
-            var t = Require(org.Id, id);
+            var t = Require(release.OrganizationId, release.Id);
             foreach (var p in store.Where<TimedReleaseParticipant>(p => p.TimedReleaseId == t.Id)) store.Delete<TimedReleaseParticipant>(p.Id);
             lifecycle.Untrack(t);
             store.Delete<TimedReleaseDistribution>(t.Id);
@@ -142,7 +148,7 @@ public sealed class TimedReleaseEngine(DocumentStore store, IdGenerator ids, Clo
             var state = t.TimingState(now);
             if (state == "upcoming")
                 throw new ApiException(423, "Timed release is not open yet", null, null,
-                    new Dictionary<string, string> { ["Retry-After"] = CommonFields.RetryAfter(t.OpenAt!.Value) });
+                    new Dictionary<string, string> { ["Retry-After"] = DistributionFields.RetryAfter(t.OpenAt!.Value) });
             if (state is "ended" or "killed") throw ApiErrors.BadRequest("Timed release is closed");
             p ??= new TimedReleaseParticipant
             {

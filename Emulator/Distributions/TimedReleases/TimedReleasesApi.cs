@@ -1,10 +1,8 @@
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Distributions.Grants;
-using Fanfare.Emulator.Distributions.Queues;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
-using Fanfare.Emulator.Infrastructure.Store;
 
 namespace Fanfare.Emulator.Distributions.TimedReleases;
 
@@ -33,39 +31,8 @@ public sealed class TimedReleasesApi : IFeatureModule
 
     public void MapEndpoints(EmulatorRoutes routes)
     {
-        var admin = routes.Admin.MapGroup("/timed-releases").WithTags("Distributions");
-        admin.MapGet("", (HttpRequest req, Caller caller, TimedReleaseEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            var list = engine.List(org.Id, req.Query["sequenceId"].FirstOrDefault());
-            return Results.Json(Pagination.Page(list, t => t.Id, t => t.ToJson(), req.Query));
-        }).WithSummary("List timed releases");
-
-        admin.MapPost("", async (HttpRequest req, Caller caller, TimedReleaseEngine engine, DocumentStore store) =>
-        {
-            var org = caller.RequireSecret();
-            var body = await BodyReader.ReadAsync(req, required: true);
-            var sequenceId = body.String("sequenceId", required: true);
-            var sequence = sequenceId is null ? new Model.Sequence() : CommonFields.RequireSequence(store, org, sequenceId);
-            var t = engine.Create(org, sequence, body, CommonFields.ApiActor);
-            body.ThrowIfInvalid();
-            return Results.Json(engine.ToJson(t));
-        }).WithSummary("Create a timed release");
-
-        admin.MapGet("/{id}", (string id, Caller caller, TimedReleaseEngine engine) =>
-            Results.Json(engine.Require(caller.RequireSecret().Id, id).ToJson())).WithSummary("Get a timed release");
-
-        admin.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, TimedReleaseEngine engine) =>
-        {
-            var org = caller.RequireSecret();
-            engine.Require(org.Id, id);
-            var body = await BodyReader.ReadAsync(req, required: true);
-            body.ThrowIfInvalid();
-            return Results.Json(engine.Update(org, id, body, CommonFields.ApiActor).ToJson());
-        }).WithSummary("Update a timed release");
-
-        admin.MapDelete("/{id}", (string id, Caller caller, TimedReleaseEngine engine) =>
-            Results.Json(engine.Delete(caller.RequireSecret(), id).ToJson())).WithSummary("Delete a timed release");
+        routes.Admin.MapGroup("/timed-releases").WithTags("Distributions").MapDistributionAdmin<TimedReleaseEngine, TimedReleaseDistribution>(
+            new(null, "List timed releases", "Create a timed release", "Get a timed release", "Update a timed release", "Delete a timed release"));
 
         var consumer = routes.Consumer.MapGroup("/timed-releases/{timedReleaseId}").WithTags("Timed releases");
         consumer.MapGet("", (string timedReleaseId, Caller caller, TimedReleaseEngine engine) =>

@@ -59,7 +59,7 @@ public sealed class WaitlistConversions(DocumentStore store, ClockResolver clock
 /// </summary>
 public sealed class WaitlistEngine(DocumentStore store, IdGenerator ids, ClockResolver clocks, OrderLimits orderLimits,
     WaitlistConversions conversions, MessageOutbox messages, OrganizationDirectory orgs, IServiceProvider services)
-    : IDistributionLifecycleListener
+    : IAdminDistributionEngine<Waitlist>, IDistributionLifecycleListener
 {
     public const string NotFound = "Waitlist not found";
     private static readonly HashSet<string> NotParticipating = ["not_queued", "not_entered", "not_bid", "not_booked", "left", "cancelled"];
@@ -74,7 +74,24 @@ public sealed class WaitlistEngine(DocumentStore store, IdGenerator ids, ClockRe
     public Waitlist? ForSequence(string organizationId, string sequenceId) =>
         store.First<Waitlist>(w => w.OrganizationId == organizationId && w.SequenceId == sequenceId && !w.Archived);
 
-    public List<Waitlist> List(string organizationId) => store.Where<Waitlist>(w => w.OrganizationId == organizationId && !w.Archived);
+    /// <summary>The organization's live waitlists in creation order, optionally of one sequence.</summary>
+    public List<Waitlist> List(string organizationId, string? sequenceId = null) =>
+        store.Where<Waitlist>(w => w.OrganizationId == organizationId && !w.Archived && (sequenceId is null || w.SequenceId == sequenceId));
+
+    public JsonObject ToJson(Waitlist w) => w.ToJson();
+
+    /// <summary>admin-part4.md <c>POST /waitlists</c> <c>{sequenceId, capacity?}</c>: reads <c>capacity</c> (integer ≥ 1 or
+    /// null); 400 on issues, then as <see cref="Create(Organization, Sequence, int?, string, string?)"/>.</summary>
+    public Waitlist Create(Organization org, Sequence sequence, BodyReader body, string actor)
+    {
+        var capacity = ReadCapacity(body);
+        body.ThrowIfInvalid();
+        return Create(org, sequence, capacity, actor);
+    }
+
+    public void ValidateCreate(Organization org, BodyReader body) => ReadCapacity(body);
+
+    private static int? ReadCapacity(BodyReader body) => body.Int("capacity", nullable: true, min: 1);
 
     /// <summary>Creates the sequence's waitlist. A second one for the same sequence is a 400 <c>unique</c> issue on <c>sequenceId</c>.</summary>
     public Waitlist Create(Organization org, Sequence sequence, int? capacity, string actor, string? id = null)
@@ -93,11 +110,14 @@ public sealed class WaitlistEngine(DocumentStore store, IdGenerator ids, ClockRe
         });
     }
 
-    public Waitlist Update(Waitlist w, bool setCapacity, int? capacity, string actor)
+    /// <summary>admin-part4.md <c>PUT /waitlists/{id}</c> <c>{capacity?}</c>: 400 on issues; <c>capacity</c> changes when present.</summary>
+    public Waitlist Update(Waitlist w, BodyReader body, string actor)
     {
+        var capacity = ReadCapacity(body);
+        body.ThrowIfInvalid();
         return store.Transaction(() =>
         {
-            if (setCapacity) w.Capacity = capacity;
+            if (body.Root.ContainsKey("capacity")) w.Capacity = capacity;
             w.UpdatedAt = clocks.For(w.OrganizationId).GetUtcNow();
             w.UpdatedBy = actor;
             store.Put(w);
@@ -117,6 +137,8 @@ public sealed class WaitlistEngine(DocumentStore store, IdGenerator ids, ClockRe
             return w;
         });
     }
+
+    Waitlist IAdminDistributionEngine<Waitlist>.Delete(Waitlist w, string actor) => Archive(w, actor);
 
     public List<WaitlistEntry> Entries(Waitlist w) => store.Where<WaitlistEntry>(e => e.WaitlistId == w.Id);
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Distributions.Experiences;
-using Fanfare.Emulator.Distributions.Sequences;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Events;
@@ -36,42 +35,13 @@ public sealed class WaitlistsApi : IFeatureModule
     {
         var g = routes.Admin.MapGroup("/waitlists").WithTags("Waitlists");
 
-        g.MapGet("", (HttpRequest req, Caller caller, WaitlistEngine waitlists) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(Pagination.Page(waitlists.List(org.Id), w => w.Id, w => w.ToJson(), req.Query));
-        }).WithName("getWaitlists").WithSummary("List waitlists with bidirectional cursor-based pagination");
-
-        g.MapPost("", async (HttpRequest req, Caller caller, WaitlistEngine waitlists, SequenceService sequences) =>
-        {
-            var org = caller.RequireSecret();
-            var body = await BodyReader.ReadAsync(req, required: true);
-            var sequenceId = body.Uuid("sequenceId", required: true);
-            var capacity = body.Int("capacity", nullable: true, min: 1);
-            body.ThrowIfInvalid();
-            var s = sequences.Require(org.Id, sequenceId);
-            return Results.Json(waitlists.Create(org, s, capacity, caller.Actor()).ToJson());
-        }).WithName("postWaitlists").WithSummary("Create a waitlist");
-
-        g.MapGet("/{id}", (string id, Caller caller, WaitlistEngine waitlists) =>
-            Results.Json(waitlists.Require(caller.RequireSecret().Id, id).ToJson()))
-            .WithName("getWaitlistsById").WithSummary("Get a waitlist");
-
-        g.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, WaitlistEngine waitlists) =>
-        {
-            var org = caller.RequireSecret();
-            var w = waitlists.Require(org.Id, id);
-            var body = await BodyReader.ReadAsync(req);
-            var capacity = body.Int("capacity", nullable: true, min: 1);
-            body.ThrowIfInvalid();
-            return Results.Json(waitlists.Update(w, body.Has("capacity"), capacity, caller.Actor()).ToJson());
-        }).WithName("putWaitlistsById").WithSummary("Update a waitlist");
-
-        g.MapDelete("/{id}", (string id, Caller caller, WaitlistEngine waitlists) =>
-        {
-            var org = caller.RequireSecret();
-            return Results.Json(waitlists.Archive(waitlists.Require(org.Id, id), caller.Actor()).ToJson());
-        }).WithName("deleteWaitlistsById").WithSummary("Delete a waitlist");
+        g.MapDistributionAdmin<WaitlistEngine, Waitlist>(
+            new("Waitlists", "List waitlists with bidirectional cursor-based pagination", "Create a waitlist", "Get a waitlist",
+                "Update a waitlist", "Delete a waitlist")
+            {
+                Actor = c => c.Actor(), ListFiltersBySequence = false, SequenceId = SequenceIdRule.LiveUuid,
+                ValidateBeforeSequenceNotFound = true, UpdateBodyRequired = false,
+            });
 
         g.MapGet("/{id}/consumers", (string id, Caller caller, WaitlistEngine waitlists) =>
         {
