@@ -43,7 +43,7 @@ public sealed class QueuesApi : IFeatureModule
     {
         // ------------------------------------------------------------ admin
         routes.Admin.MapGroup("/queues").WithTags("Distributions").MapDistributionAdmin<QueueEngine, QueueDistribution>(
-            new(null, "List queues", "Create a queue", "Get a queue", "Update a queue", "Delete a queue"));
+            new("Queues", "List queues", "Create a queue", "Get a queue", "Update a queue", "Delete a queue"));
 
         // ------------------------------------------------------------ consumer
         var consumer = routes.Consumer.MapGroup("/queues/{queueId}").WithTags("Queues");

@@ -32,7 +32,7 @@ public sealed class TimedReleasesApi : IFeatureModule
     public void MapEndpoints(EmulatorRoutes routes)
     {
         routes.Admin.MapGroup("/timed-releases").WithTags("Distributions").MapDistributionAdmin<TimedReleaseEngine, TimedReleaseDistribution>(
-            new(null, "List timed releases", "Create a timed release", "Get a timed release", "Update a timed release", "Delete a timed release"));
+            new("TimedReleases", "List timed releases", "Create a timed release", "Get a timed release", "Update a timed release", "Delete a timed release"));
 
         var consumer = routes.Consumer.MapGroup("/timed-releases/{timedReleaseId}").WithTags("Timed releases");
         consumer.MapGet("", (string timedReleaseId, Caller caller, TimedReleaseEngine engine) =>
