@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Infrastructure;
 using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>The seven /auth calls of consumer-part1.md over HTTP, plus body assertions shared by the auth tests.</summary>
 internal static class AuthSteps

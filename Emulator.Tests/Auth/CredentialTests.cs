@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Infrastructure;
 using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>behavior.md §1.2: the credential headers, and the 401 bodies when they are missing, unknown or too weak.</summary>
 public sealed class CredentialTests(EmulatorServer emu) : IClassFixture<EmulatorServer>

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Infrastructure;
-using static Fanfare.Emulator.Tests.Consumer.Auth.AuthSteps;
+using static Fanfare.Emulator.Tests.Auth.AuthSteps;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>
 /// consumer-part1.md <c>POST /auth/external/authorize</c> and <c>/auth/external/exchange</c>; behavior.md §2.3 (resolution,

@@ -1,6 +1,6 @@
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>consumer-part1.md <c>POST /auth/guest</c>, behavior.md §2.1 (guest session shape).</summary>
 public sealed class GuestTests(EmulatorServer emu) : IClassFixture<EmulatorServer>

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>
 /// consumer-part1.md <c>POST /auth/otp/request</c>, <c>POST /auth/otp/verify</c>; behavior.md §2.2 (6 digits, 10 minutes,

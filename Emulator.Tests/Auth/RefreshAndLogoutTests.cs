@@ -1,6 +1,6 @@
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>
 /// consumer-part1.md <c>POST /auth/refresh</c> and <c>POST /auth/logout</c>; behavior.md §2.4 (1 h access tokens, 30 d

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Fanfare.Emulator.Tests.Infrastructure;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>
 /// behavior.md §2.4: EdDSA JWTs with header exactly <c>{"alg":"EdDSA","typ":"JWT"}</c> and the union of the documented

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Infrastructure;
 using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 
-namespace Fanfare.Emulator.Tests.Consumer.Auth;
+namespace Fanfare.Emulator.Tests.Auth;
 
 /// <summary>
 /// README "std" 400: <c>{"error":"validation_error","issues":[{kind,type,expected,received,message,path}]}</c> for

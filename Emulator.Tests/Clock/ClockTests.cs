@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Tests.Consumer.Auth;
+using Fanfare.Emulator.Tests.Auth;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Control;
+namespace Fanfare.Emulator.Tests.Clock;
 
 /// <summary><c>/_emulator/clock</c>: read, advance, freeze, set, reset; bad input is the std 400.</summary>
 public sealed class ClockTests(EmulatorServer emu) : IClassFixture<EmulatorServer>

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Distributions.Experiences;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Consumer.Consumers;
+namespace Fanfare.Emulator.Tests.Consumers;
 
 /// <summary><c>GET /consumers/me</c>, <c>GET /consumers/{id}</c> and <c>GET /organizations/{id}/settings</c> on the consumer port.</summary>
 public sealed class ConsumersTests(EmulatorServer emu) : IClassFixture<EmulatorServer>

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Tests.Consumer.Auth;
+using Fanfare.Emulator.Tests.Auth;
 using Fanfare.Emulator.Tests.Infrastructure;
 
 namespace Fanfare.Emulator.Tests.Control;

@@ -1,10 +1,11 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Distributions.Model;
+using Microsoft.Extensions.DependencyInjection;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure.Events;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 
 namespace Fanfare.Emulator.Tests.Distributions;

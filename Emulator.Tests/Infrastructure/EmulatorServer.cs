@@ -3,8 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Fanfare.Emulator.Hosting;
 
 namespace Fanfare.Emulator.Tests.Infrastructure;
 

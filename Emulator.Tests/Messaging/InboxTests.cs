@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Tests.Consumer.Auth;
+using Fanfare.Emulator.Tests.Auth;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Control;
+namespace Fanfare.Emulator.Tests.Messaging;
 
 /// <summary>The fake inbox (<c>/_emulator/inbox</c>) and SMS sink (<c>/_emulator/sms</c>).</summary>
 public sealed class InboxTests(EmulatorServer emu) : IClassFixture<EmulatorServer>

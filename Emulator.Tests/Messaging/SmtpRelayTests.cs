@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Tests.Consumer.Auth;
+using Fanfare.Emulator.Tests.Auth;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Control;
+namespace Fanfare.Emulator.Tests.Messaging;
 
 /// <summary>
 /// With <c>SmtpHost</c>/<c>SmtpPort</c> set, every email the inbox receives is also relayed over SMTP. The SMTP server is

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Tests.Consumer.Auth;
+using Fanfare.Emulator.Tests.Auth;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.Control;
+namespace Fanfare.Emulator.Tests.Organizations;
 
 /// <summary>
 /// <c>GET /_emulator/organizations</c>: the seed's organizations with well-known keys, identical on every instance; and

@@ -125,9 +125,9 @@ public sealed class WebhookDeliveryTests(EmulatorServer emu) : IClassFixture<Emu
         // Computed outside .NET: printf '%s' '1700000000.{"type":"test","data":{}}' | openssl dgst -sha256 -hmac whsec_test
         const string body = "{\"type\":\"test\",\"data\":{}}";
         Assert.Equal("sha256=bd00b263166a858ce4102bec733923a937ec4e8efbc40282faa308d004aa4e12",
-            Fanfare.Emulator.Admin.Webhooks.WebhookSignature.Sign("v1", "whsec_test", 1700000000, body));
+            Fanfare.Emulator.Webhooks.WebhookSignature.Sign("v1", "whsec_test", 1700000000, body));
         Assert.Equal("4cf1f9161d218d4ad9e4c6a6a1277598737dea8a8670b14350df610511847423",
-            Fanfare.Emulator.Admin.Webhooks.WebhookSignature.Sign("body-hex", "whsec_test", 1700000000, body));
+            Fanfare.Emulator.Webhooks.WebhookSignature.Sign("body-hex", "whsec_test", 1700000000, body));
     }
 
     [Fact]

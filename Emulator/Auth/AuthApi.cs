@@ -5,7 +5,7 @@ using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Consumer.Auth;
+namespace Fanfare.Emulator.Auth;
 
 /// <summary>
 /// The seven consumer-auth operations of consumer-part1.md on the consumer port (behavior.md §2). Responses:

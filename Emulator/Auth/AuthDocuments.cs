@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Consumer.Auth;
+namespace Fanfare.Emulator.Auth;
 
 /// <summary>A one-time code sent by email or SMS (behavior.md §2.2: 6 digits, 10 minutes, single use).</summary>
 public sealed class OtpChallenge : IDocument

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth.Tokens;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;

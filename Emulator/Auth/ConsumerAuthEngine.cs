@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Consumers;
-using Fanfare.Emulator.Control.Clock;
-using Fanfare.Emulator.Control.Inbox;
+using Fanfare.Emulator.Clock;
+using Fanfare.Emulator.Messaging;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
@@ -11,7 +11,7 @@ using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 using ConsumerDoc = Fanfare.Emulator.Consumers.Consumer;
 
-namespace Fanfare.Emulator.Consumer.Auth;
+namespace Fanfare.Emulator.Auth;
 
 /// <summary>Which one-time codes are fixed: all of them (<c>otp.fixedCode</c>), or per recipient (<c>otp.fixedCodes</c>).</summary>
 public sealed class OtpSettings

@@ -1,4 +1,4 @@
-namespace Fanfare.Emulator.Consumer.Auth;
+namespace Fanfare.Emulator.Auth;
 
 /// <summary>
 /// E.164 normalisation for OTP phones (behavior.md §2.2: <c>+12025551234</c>, <c>defaultCountry</c> ISO-2 normalises local

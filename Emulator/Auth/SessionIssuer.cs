@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Auth.Tokens;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
@@ -10,7 +10,7 @@ using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 using ConsumerDoc = Fanfare.Emulator.Consumers.Consumer;
 
-namespace Fanfare.Emulator.Consumer.Auth;
+namespace Fanfare.Emulator.Auth;
 
 /// <summary>
 /// Opens sessions and mints their tokens (behavior.md §2.1, §2.4). Access-token claims: <c>consumerId, organizationId,

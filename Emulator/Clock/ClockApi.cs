@@ -4,7 +4,7 @@ using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Scheduling;
 
-namespace Fanfare.Emulator.Control.Clock;
+namespace Fanfare.Emulator.Clock;
 
 /// <summary>
 /// The controllable clock (every expiry reads it). Each call returns the clock's state

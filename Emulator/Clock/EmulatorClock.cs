@@ -1,4 +1,4 @@
-namespace Fanfare.Emulator.Control.Clock;
+namespace Fanfare.Emulator.Clock;
 
 /// <summary>
 /// The one <see cref="TimeProvider"/> every expiry, schedule and timestamp reads. Modes (as <c>GET /_emulator/clock</c>

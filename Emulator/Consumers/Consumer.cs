@@ -22,7 +22,7 @@ public sealed class Consumer : IDocument
 }
 
 /// <summary>Creates and finds consumers; records <c>consumer.created</c> / <c>consumer.updated</c> (behavior.md §7.4).</summary>
-public sealed class ConsumerDirectory(DocumentStore store, IdGenerator ids, EventOutbox outbox, Control.Clock.ClockResolver clocks)
+public sealed class ConsumerDirectory(DocumentStore store, IdGenerator ids, EventOutbox outbox, Clock.ClockResolver clocks)
 {
     public Consumer? Get(string organizationId, string? id)
     {

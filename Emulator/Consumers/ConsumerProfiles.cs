@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Infrastructure;
 using ConsumerDoc = Fanfare.Emulator.Consumers.Consumer;
 
-namespace Fanfare.Emulator.Consumer.Consumers;
+namespace Fanfare.Emulator.Consumers;
 
 /// <summary>
 /// JSON shapes of a consumer record. The emulator keeps no engagement, geo, order or loyalty analytics, so those fields

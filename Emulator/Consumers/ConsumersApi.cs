@@ -3,7 +3,7 @@ using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 
-namespace Fanfare.Emulator.Consumer.Consumers;
+namespace Fanfare.Emulator.Consumers;
 
 /// <summary>
 /// Consumer-port consumer operations (consumer-part1.md):

@@ -1,16 +1,14 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Consumer.Experiences;
-using Fanfare.Emulator.Control.Clock;
-using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Experiences;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Clock;
+using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Sequences;
 using Fanfare.Emulator.Distributions.Waitlists;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Consumer.Consumers;
+namespace Fanfare.Emulator.Consumers;
 
 /// <summary>
 /// <c>GET /consumers/me</c> (consumer-part1.md): <c>{active:{journeys:[Journey]}, waitlists:[{waitlistId, sequenceId,

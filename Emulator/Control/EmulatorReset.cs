@@ -1,9 +1,10 @@
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure.Scheduling;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
+using Fanfare.Emulator.Hosting;
 
-namespace Fanfare.Emulator.Hosting;
+namespace Fanfare.Emulator.Control;
 
 /// <summary><c>POST /_emulator/reset</c>: empties the store, puts the clock back on system time, re-applies the seed.</summary>
 public sealed class EmulatorReset(DocumentStore store, EmulatorClock clock, Scheduler scheduler, SeedLoader seed,

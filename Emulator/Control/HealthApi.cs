@@ -1,7 +1,7 @@
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 
-namespace Fanfare.Emulator.Control.Health;
+namespace Fanfare.Emulator.Control;
 
 /// <summary><c>GET /health</c> (behavior.md §5: rate-limit exempt) and <c>GET /_emulator/health</c>, on every port.</summary>
 public sealed class HealthApi : IFeatureModule

@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Distributions.Experiences;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Sequences;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
+using Fanfare.Emulator.Infrastructure;
 
 namespace Fanfare.Emulator.Distributions;
 

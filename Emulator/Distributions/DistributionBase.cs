@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Distributions.Model;
+namespace Fanfare.Emulator.Distributions;
 
 /// <summary>Distribution type names as the contract spells them (Grant/Distribution <c>type</c>, webhook <c>distributionType</c>).</summary>
 public static class DistributionTypes

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Organizations;
 

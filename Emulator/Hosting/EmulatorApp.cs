@@ -1,6 +1,8 @@
 using System.Net;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Fanfare.Emulator.Auth.Tokens;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Events;
@@ -8,8 +10,7 @@ using Fanfare.Emulator.Infrastructure.Ids;
 using Fanfare.Emulator.Infrastructure.Scheduling;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.OpenApi;
+using Fanfare.Emulator.Control;
 
 namespace Fanfare.Emulator.Hosting;
 

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Infrastructure.Errors;
 
-namespace Fanfare.Emulator.Distributions;
+namespace Fanfare.Emulator.Infrastructure;
 
 /// <summary>
 /// Cursor pagination of behavior.md §6: query <c>first</c> (default 50, max 100) + <c>after</c>, or <c>last</c> +
@@ -48,7 +48,7 @@ public static class Pagination
         if (string.IsNullOrEmpty(raw)) return fallback;
         var issues = new List<ValidationIssue>();
         var n = Size(raw, "limit", issues);
-        if (issues.Count > 0) throw Validation.Exception(issues);
+        if (issues.Count > 0) throw Fanfare.Emulator.Infrastructure.Errors.Validation.Exception(issues);
         return n!.Value;
     }
 
@@ -60,7 +60,7 @@ public static class Pagination
         var last = Size(query["last"].FirstOrDefault(), "last", issues);
         var after = Decode(query["after"].FirstOrDefault() ?? query["cursor"].FirstOrDefault(), "after", issues);
         var before = Decode(query["before"].FirstOrDefault(), "before", issues);
-        if (issues.Count > 0) throw Validation.Exception(issues);
+        if (issues.Count > 0) throw Fanfare.Emulator.Infrastructure.Errors.Validation.Exception(issues);
 
         int start = 0, end = items.Count; // [start, end)
         if (after is not null) { var i = IndexOf(items, id, after); start = i < 0 ? items.Count : i + 1; }

@@ -1,7 +1,7 @@
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 
-namespace Fanfare.Emulator.Control.Inbox;
+namespace Fanfare.Emulator.Messaging;
 
 /// <summary>
 /// The fake inbox and SMS sink (what the real service would have sent):

@@ -2,7 +2,7 @@ using System.Text;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Control.Inbox;
+namespace Fanfare.Emulator.Messaging;
 
 /// <summary>An email or SMS the real service would have sent (OTP codes, later notifications).</summary>
 public sealed class OutboundMessage : IDocument

@@ -1,10 +1,10 @@
 using System.Net.Mail;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Ids;
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Control.Inbox;
+namespace Fanfare.Emulator.Messaging;
 
 /// <summary>
 /// Where the emulator "sends" email and SMS: kept in the store for <c>/_emulator/inbox</c> and <c>/_emulator/sms</c>, and

@@ -3,7 +3,7 @@ using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 
-namespace Fanfare.Emulator.Consumer.Organizations;
+namespace Fanfare.Emulator.Organizations;
 
 /// <summary>
 /// <c>GET /organizations/{organizationId}/settings</c> (consumer-part2.md; any key of that organization) →

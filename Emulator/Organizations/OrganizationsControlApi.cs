@@ -1,8 +1,9 @@
 using Fanfare.Emulator.Auth.Tokens;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Organizations;
+using Fanfare.Emulator.Control;
 
-namespace Fanfare.Emulator.Control.Organizations;
+namespace Fanfare.Emulator.Organizations;
 
 /// <summary>
 /// The well-known credentials and the reset switch:

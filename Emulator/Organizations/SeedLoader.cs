@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Ids;
 using Fanfare.Emulator.Infrastructure.Store;

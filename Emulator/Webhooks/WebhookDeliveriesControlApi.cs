@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Admin.Webhooks;
+using Fanfare.Emulator.Webhooks;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Control.Webhooks;
+namespace Fanfare.Emulator.Webhooks;
 
 /// <summary>
 /// The webhook delivery log (the dashboard's delivery history), no credentials needed:

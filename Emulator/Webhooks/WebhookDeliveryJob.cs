@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Fanfare.Emulator.Infrastructure.Scheduling;
 
-namespace Fanfare.Emulator.Admin.Webhooks;
+namespace Fanfare.Emulator.Webhooks;
 
 /// <summary>
 /// Runs one attempt of a delivery when its job falls due: the request is built under the store lock, sent with no lock

@@ -1,6 +1,6 @@
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Admin.Webhooks;
+namespace Fanfare.Emulator.Webhooks;
 
 /// <summary>
 /// A merchant's webhook endpoint (<c>whe_…</c>, behavior.md §7.1): where events of the subscribed types are POSTed,

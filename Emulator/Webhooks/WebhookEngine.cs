@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Events;
@@ -8,7 +8,7 @@ using Fanfare.Emulator.Infrastructure.Scheduling;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Admin.Webhooks;
+namespace Fanfare.Emulator.Webhooks;
 
 /// <summary>Fields of <c>PATCH /webhooks/{id}</c>; null = unchanged (<see cref="Description"/> may be cleared with <see cref="ClearDescription"/>).</summary>
 public sealed record WebhookEndpointPatch(

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Ids;
 
-namespace Fanfare.Emulator.Admin.Webhooks;
+namespace Fanfare.Emulator.Webhooks;
 
 /// <summary>
 /// The 22 event types of behavior.md §7.4 (canonical, <c>api/webhooks/events.mdx</c> 2282b912), and a realistic sample

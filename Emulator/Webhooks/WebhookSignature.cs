@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Fanfare.Emulator.Admin.Webhooks;
+namespace Fanfare.Emulator.Webhooks;
 
 /// <summary>
 /// <c>X-Fanfare-Signature</c> (behavior.md §7.2). The key is the whole secret string (<c>whsec_…</c>) as UTF-8.

@@ -8,7 +8,7 @@ using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Events;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Admin.Webhooks;
+namespace Fanfare.Emulator.Webhooks;
 
 /// <summary>
 /// Webhook subscription management on the admin port (behavior.md §7.1; the guides' paths, also under <c>/api</c> and

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.CustomerTokens;
+namespace Fanfare.Emulator.Tests.Auth.CustomerTokens;
 
 /// <summary>The control plane: minting, verifying, the enforcement switch, the seed section and persistence.</summary>
 public class CustomerTokenControlTests(EmulatorServer emu) : IClassFixture<EmulatorServer>

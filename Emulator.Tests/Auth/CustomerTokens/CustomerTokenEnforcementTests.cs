@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Infrastructure;
 
-namespace Fanfare.Emulator.Tests.CustomerTokens;
+namespace Fanfare.Emulator.Tests.Auth.CustomerTokens;
 
 /// <summary>
 /// Client-side security over HTTP: enforcement on/off, token formats, expiry by the emulator clock, read-only refusal,

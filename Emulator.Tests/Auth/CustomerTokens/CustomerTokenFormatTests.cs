@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using Fanfare.Emulator.Consumer.ClientSideSecurity;
-using Tokens = Fanfare.Emulator.Consumer.ClientSideSecurity.CustomerTokens;
+using Fanfare.Emulator.Auth.CustomerTokens;
+using Tokens = Fanfare.Emulator.Auth.CustomerTokens.CustomerTokens;
 
-namespace Fanfare.Emulator.Tests.CustomerTokens;
+namespace Fanfare.Emulator.Tests.Auth.CustomerTokens;
 
 /// <summary>The pure parser/verifier: token format, signature and expiry, without a server.</summary>
 public class CustomerTokenFormatTests

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Tests.Distributions.Draws;
 using Fanfare.Emulator.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 
 namespace Fanfare.Emulator.Tests.Distributions.Auctions;

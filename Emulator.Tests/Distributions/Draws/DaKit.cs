@@ -1,9 +1,10 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Distributions.Model;
+using Microsoft.Extensions.DependencyInjection;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure.Events;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Fanfare.Emulator.Tests.Distributions.Draws;
 

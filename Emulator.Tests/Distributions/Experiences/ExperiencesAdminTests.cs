@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Fanfare.Emulator.Tests.Distributions.Experiences;
 

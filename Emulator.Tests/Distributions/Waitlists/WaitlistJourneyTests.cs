@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Fanfare.Emulator.Distributions.Grants;
 using Fanfare.Emulator.Distributions.Appointments;
 using Fanfare.Emulator.Organizations;
 using Fanfare.Emulator.Tests.Distributions.Experiences;
 using Fanfare.Emulator.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Fanfare.Emulator.Tests.Distributions.Waitlists;
 

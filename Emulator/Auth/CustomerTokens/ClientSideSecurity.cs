@@ -1,9 +1,9 @@
-using Fanfare.Emulator.Consumer.Auth;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Auth;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Consumer.ClientSideSecurity;
+namespace Fanfare.Emulator.Auth.CustomerTokens;
 
 /// <summary>
 /// An organization's client-side security enforcement flags, one per environment (test keys / live keys). No document

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Consumer.ClientSideSecurity;
+namespace Fanfare.Emulator.Auth.CustomerTokens;
 
 /// <summary>
 /// Client-side security: registers <see cref="ClientSideSecurityService"/>, puts <see cref="CustomerTokenMiddleware"/>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Fanfare.Emulator.Consumer.ClientSideSecurity;
+namespace Fanfare.Emulator.Auth.CustomerTokens;
 
 /// <summary>Why a customer token was refused (<see cref="CustomerTokens.Verify"/>).</summary>
 public enum CustomerTokenFailure

@@ -5,7 +5,7 @@ using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Ids;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Consumer.ClientSideSecurity;
+namespace Fanfare.Emulator.Auth.CustomerTokens;
 
 /// <summary>
 /// Enforces client-side security on the consumer API. Applies to a request when all hold: it arrived on the consumer

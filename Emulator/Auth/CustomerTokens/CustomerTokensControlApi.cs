@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Consumer.ClientSideSecurity;
+using Fanfare.Emulator.Auth.CustomerTokens;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Organizations;
-using Tokens = Fanfare.Emulator.Consumer.ClientSideSecurity.CustomerTokens;
+using TokenFormat = Fanfare.Emulator.Auth.CustomerTokens.CustomerTokens;
 
-namespace Fanfare.Emulator.Control.CustomerTokens;
+namespace Fanfare.Emulator.Auth.CustomerTokens;
 
 /// <summary>
 /// Control plane for client-side security (customer tokens; see <see cref="CustomerTokenMiddleware"/>):
@@ -56,13 +56,13 @@ public sealed class CustomerTokensApi : IFeatureModule
             var organizationId = body.String("organizationId");
             var environment = body.Enum("environment", ClientSideSecurityService.Environments) ?? "test";
             var customerId = body.String("customerId", required: true);
-            if (customerId is not null && Tokens.InvalidCustomerId(customerId) is { } problem)
+            if (customerId is not null && TokenFormat.InvalidCustomerId(customerId) is { } problem)
                 body.AddIssue("customerId", "customer_id", "customer id", body.Root["customerId"], $"Invalid customer id: {problem}");
             var readOnly = body.Bool("readOnly") ?? false;
             var expiresAt = ReadExpiresAt(body);
             body.ThrowIfInvalid();
             var o = FindOrganization(orgs, organizationId);
-            var token = Tokens.Mint(ClientSideSecurityService.SecretFor(o, environment), customerId!, readOnly, expiresAt);
+            var token = TokenFormat.Mint(ClientSideSecurityService.SecretFor(o, environment), customerId!, readOnly, expiresAt);
             return Results.Json(new JsonObject { ["token"] = token });
         }).WithName("emulatorCustomerTokenMint").WithSummary("Mints a customer token as a merchant backend would.");
 
@@ -123,7 +123,7 @@ public sealed class CustomerTokensApi : IFeatureModule
                 $"Invalid expiresAt: Expected an ISO 8601 timestamp or unix seconds but received {Validation.Describe(node)}", "schema");
             return null;
         }
-        if (seconds < Tokens.MinExp || seconds > Tokens.MaxExp)
+        if (seconds < TokenFormat.MinExp || seconds > TokenFormat.MaxExp)
         {
             body.AddIssue("expiresAt", "exp_range", "10-digit unix seconds", node,
                 $"Invalid expiresAt: {seconds} is not 10-digit unix seconds (2001-09-09 … 2286-11-20)");

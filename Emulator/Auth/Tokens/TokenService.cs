@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Organizations;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Fanfare.Emulator.Organizations;
 
 namespace Fanfare.Emulator.Auth.Tokens;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Consumers;
-using Fanfare.Emulator.Control.Clock;
-using Fanfare.Emulator.Control.Inbox;
+using Fanfare.Emulator.Clock;
+using Fanfare.Emulator.Messaging;
 using Fanfare.Emulator.Distributions.Experiences;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Waitlists;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;

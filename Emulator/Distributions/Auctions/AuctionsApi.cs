@@ -1,10 +1,12 @@
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Distributions.Grants;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Scheduling;
 using Fanfare.Emulator.Organizations;
+using Fanfare.Emulator.Infrastructure;
 
 namespace Fanfare.Emulator.Distributions.Auctions;
 

@@ -1,4 +1,5 @@
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure.Store;
 
 namespace Fanfare.Emulator.Distributions.Draws;

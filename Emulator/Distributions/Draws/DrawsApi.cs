@@ -1,6 +1,7 @@
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Distributions.Grants;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Scheduling;

@@ -1,13 +1,13 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Consumer.Experiences;
+namespace Fanfare.Emulator.Distributions.Experiences;
 
 /// <summary>
 /// Consumer experiences (consumer-part2.md), on the consumer port:

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Infrastructure.Store;
 
-namespace Fanfare.Emulator.Distributions.Model;
+namespace Fanfare.Emulator.Distributions.Experiences;
 
 /// <summary>An experience (a drop's container: products, timing derived from its distributions, theme, i18n).
 /// Shapes: admin-part2.md <c>POST /experiences</c>, admin-part3.md <c>GET /experiences/{id}</c>.</summary>

@@ -1,16 +1,15 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Experiences;
-using Fanfare.Emulator.Distributions.Model;
 using Fanfare.Emulator.Distributions.Sequences;
 using Fanfare.Emulator.Distributions.Waitlists;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 
-namespace Fanfare.Emulator.Consumer.Experiences;
+namespace Fanfare.Emulator.Distributions.Experiences;
 
 /// <summary>
 /// Audience membership for routing (<c>AUDIENCE_NOT_MEMBER</c>). An audiences feature registers an implementation; with

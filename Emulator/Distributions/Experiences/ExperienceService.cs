@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Control.Clock;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Clock;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Distributions.Sequences;
 using Fanfare.Emulator.Distributions.Waitlists;
 using Fanfare.Emulator.Infrastructure;

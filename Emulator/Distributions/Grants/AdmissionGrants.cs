@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth.Tokens;
-using Fanfare.Emulator.Control.Clock;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Clock;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Ids;

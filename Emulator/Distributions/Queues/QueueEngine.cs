@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Consumers;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Distributions.Grants;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
+using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Events;

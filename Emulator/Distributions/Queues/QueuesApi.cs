@@ -114,7 +114,7 @@ public sealed class QueuesApi : IFeatureModule
 /// <summary>Hears completed and lapsed queue grants (resolves the engine lazily: the grants service depends on listeners).</summary>
 public sealed class QueueGrantListener(IServiceProvider services) : IGrantListener
 {
-    public string DistributionType => Model.DistributionTypes.Queue;
+    public string DistributionType => DistributionTypes.Queue;
     public void OnCompleted(AdmissionGrant grant) => services.GetRequiredService<QueueEngine>().OnGrantCompleted(grant);
     public void OnExpired(AdmissionGrant grant) => services.GetRequiredService<QueueEngine>().OnGrantExpired(grant);
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Distributions.Waitlists;
 using Fanfare.Emulator.Hosting;
@@ -41,7 +41,7 @@ public sealed class ScheduledEventsApi : IFeatureModule
                 }));
             }
             foreach (var engine in registry.Engines)
-                foreach (var d in store.Where<Model.Sequence>(s => s.OrganizationId == org.Id).SelectMany(s => engine.ForSequence(org.Id, s.Id)).Where(d => !d.Archived))
+                foreach (var d in store.Where<Fanfare.Emulator.Distributions.Experiences.Sequence>(s => s.OrganizationId == org.Id).SelectMany(s => engine.ForSequence(org.Id, s.Id)).Where(d => !d.Archived))
                 {
                     var json = engine.ToJson(d);
                     var instants = new List<(string Field, string Action, DateTimeOffset At, string? Job)>();

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Distributions.Grants;
 using Fanfare.Emulator.Infrastructure;

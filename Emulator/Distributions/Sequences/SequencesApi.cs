@@ -1,13 +1,13 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
-using Fanfare.Emulator.Consumer.Consumers;
 using Fanfare.Emulator.Consumers;
 using Fanfare.Emulator.Distributions.Experiences;
-using Fanfare.Emulator.Distributions.Model;
+using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Waitlists;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure.Errors;
 using Fanfare.Emulator.Infrastructure.Store;
+using Fanfare.Emulator.Infrastructure;
 
 namespace Fanfare.Emulator.Distributions.Sequences;
 

@@ -69,7 +69,7 @@ public sealed class TimedReleasesApi : IFeatureModule
 /// <summary>Hears completed and lapsed timed release grants.</summary>
 public sealed class TimedReleaseGrantListener(IServiceProvider services) : IGrantListener
 {
-    public string DistributionType => Model.DistributionTypes.TimedRelease;
+    public string DistributionType => DistributionTypes.TimedRelease;
     public void OnCompleted(AdmissionGrant grant) => services.GetRequiredService<TimedReleaseEngine>().OnGrantCompleted(grant);
     public void OnExpired(AdmissionGrant grant) => services.GetRequiredService<TimedReleaseEngine>().OnGrantExpired(grant);
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure.Store;
 
 namespace Fanfare.Emulator.Infrastructure.Ids;

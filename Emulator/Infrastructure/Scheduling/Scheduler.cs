@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Fanfare.Emulator.Control.Clock;
+using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure.Store;
 
 namespace Fanfare.Emulator.Infrastructure.Scheduling;
