@@ -191,6 +191,24 @@ public sealed class BrowserFixture : IAsyncLifetime
         return session;
     }
 
+    /// <summary>A fresh browser context on any <paramref name="url"/> (the emulator's own dashboard), laptop-sized.</summary>
+    public async Task<PageSession> OpenUrlAsync(string url, int width = 1280, int height = 800, bool dark = false)
+    {
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        var session = new PageSession(context, page);
+        page.Console += (_, m) => { session.Log.Enqueue($"console.{m.Type}: {m.Text}"); if (m.Type == "error") session.Errors.Enqueue(m.Text); };
+        page.PageError += (_, e) => { session.Log.Enqueue("page error: " + e); session.Errors.Enqueue(e); };
+        page.RequestFailed += (_, r) => session.Log.Enqueue($"request failed: {r.Method} {r.Url} {r.Failure}");
+        await page.GotoAsync(url);
+        return session;
+    }
+
     public async Task DisposeAsync()
     {
         if (_browser is not null) await _browser.CloseAsync();
@@ -204,6 +222,8 @@ public sealed class PageSession(IBrowserContext context, IPage page) : IAsyncDis
 {
     public IPage Page => page;
     public ConcurrentQueue<string> Log { get; } = new();
+    /// <summary>Console errors and uncaught page errors (pages opened with <see cref="BrowserFixture.OpenUrlAsync"/>).</summary>
+    public ConcurrentQueue<string> Errors { get; } = new();
 
     /// <summary>Waits (up to 15 s) until the element's whole text is <paramref name="expected"/>; fails with the page's state.</summary>
     public async Task ExpectTextAsync(string selector, string expected)
