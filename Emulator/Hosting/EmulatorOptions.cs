@@ -54,4 +54,10 @@ public sealed class EmulatorOptions
 
     /// <summary>Print the well-known keys banner on start.</summary>
     public bool Banner { get; set; } = true;
+
+    /// <summary>How many API requests the request journal keeps (<c>GET /_emulator/requests</c>); 0 turns it off.</summary>
+    public int RequestJournalSize { get; set; } = 1000;
+
+    /// <summary>Bytes of each request and response body the journal keeps (the rest is cut, and the entry says so).</summary>
+    public int RequestJournalBodyLimit { get; set; } = 8192;
 }
