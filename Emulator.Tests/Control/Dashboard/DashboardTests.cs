@@ -189,6 +189,19 @@ public sealed class DashboardTests(EmulatorServer emu, BrowserFixture browser) :
         }
     }
 
+    [Fact]
+    public async Task Requests_page_shows_the_request_journal()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        (await emu.PostGuestAsync(org.PublishableKey)).EnsureStatus(200);
+        await using var session = await browser.OpenUrlAsync(Ui + "#/requests");
+        var page = session.Page;
+        await Assertions.Expect(page.Locator("#nav-requests")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#requests")).ToContainTextAsync("/auth/guest");
+        AssertNoConsoleErrors(session);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private async Task<string?> StatusAsync(string queueId, string consumerId)

@@ -79,7 +79,7 @@ public sealed class DashboardApi : IFeatureModule
 
     private static Dictionary<string, bool> Features(EndpointDataSource endpoints)
     {
-        var patterns = endpoints.Endpoints.OfType<RouteEndpoint>().Select(e => "/" + (e.RoutePattern.RawText ?? "").TrimStart('/')).ToHashSet(StringComparer.Ordinal);
+        var patterns = endpoints.Endpoints.OfType<RouteEndpoint>().Select(e => "/" + (e.RoutePattern.RawText ?? "").Trim('/')).ToHashSet(StringComparer.Ordinal);
         return new Dictionary<string, bool>
         {
             ["requests"] = patterns.Contains("/_emulator/requests"),
