@@ -211,6 +211,26 @@ public sealed class AnnouncementsTests(EmulatorServer emu) : IClassFixture<Emula
     }
 
     [Fact]
+    public async Task Moving_the_distribution_earlier_moves_a_relative_announcement_with_it()
+    {
+        var d = await DropWithWaitlistAsync();
+        var sk = HttpClientExtensions.Sk(d.Org.SecretKey);
+        var b = PointInTime(d, "EMAIL", T0, "Opening soon");
+        b.Remove("scheduledAt");
+        b["timingStrategy"] = "RELATIVE"; b["anchorEntity"] = "DISTRIBUTION"; b["anchorMoment"] = "OPEN"; b["offsetSeconds"] = -600;
+        b["distributionId"] = d.AppointmentId; b["distributionType"] = "APPOINTMENT";
+        var a = await CreateAsync(d, b);
+        Assert.Equal(XApi.Iso(T0.AddDays(1).AddMinutes(-10)), (await DeliveryAsync(a["id"]!.GetValue<string>()))["dueAt"]!.GetValue<string>());
+
+        (await emu.Admin.SendJsonAsync(HttpMethod.Put, $"/appointments/{d.AppointmentId}", new JsonObject { ["openAt"] = XApi.Iso(T0.AddHours(2)) }, sk)).EnsureStatus(200);
+        Assert.Equal(XApi.Iso(T0.AddHours(2).AddMinutes(-10)), (await DeliveryAsync(a["id"]!.GetValue<string>()))["dueAt"]!.GetValue<string>());
+        await emu.AdvanceClockAsync(2 * 3600);
+        var mail = (await emu.Control.GetJsonAsync("/_emulator/inbox?to=alice%40announce.test"))["messages"]!.AsArray()
+            .Single(m => m!["subject"]!.GetValue<string>() == "Opening soon")!;
+        Assert.Equal(XApi.Iso(T0.AddHours(2).AddMinutes(-10)), mail["sentAt"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Social_types_are_recorded_as_sent_and_delivered_nowhere()
     {
         var d = await DropWithWaitlistAsync();

@@ -24,7 +24,8 @@ namespace Fanfare.Emulator.Messaging.Announcements;
 /// scheduler job (<c>announcement:{id}</c>) at its due instant: <c>scheduledAt</c> (POINT_IN_TIME) or the anchor's instant
 /// plus <c>offsetSeconds</c> (RELATIVE: the experience's derived <c>openAt</c>/<c>closeAt</c>, or the distribution's
 /// <c>openAt</c>/<c>closeAt</c>/settle instant — <c>settleAt</c>, <c>drawAt</c>, else <c>closeAt</c>). When the job runs the
-/// due instant is computed again: if the anchor moved later, the job moves with it. Editing reschedules, deleting cancels;
+/// due instant is computed again: if the anchor moved later, the job moves with it; and every pending RELATIVE announcement
+/// is planned again when a distribution of the organization is updated, opens or closes (<see cref="AnnouncementReplanner"/>). Editing reschedules, deleting cancels;
 /// an announcement already due when it is saved goes out at once. EMAIL/SMS go to each recipient through
 /// <see cref="MessageOutbox"/> (inbox, SMS sink, SMTP relay) and leave a <c>messageSent</c> beacon event for analytics;
 /// the social types (and DIRECT) are recorded as sent.
@@ -318,6 +319,17 @@ public sealed partial class AnnouncementEngine(
         scheduler.Schedule(JobId(a.Id), JobKind, due.Value, new JsonObject { ["announcementId"] = a.Id }, a.OrganizationId);
     }
 
+    /// <summary>Plans again every pending RELATIVE announcement of an organization (a distribution's timing changed).</summary>
+    public void Replan(string organizationId)
+    {
+        store.Transaction(() =>
+        {
+            foreach (var a in store.Where<Announcement>(a => a.OrganizationId == organizationId && !a.Archived && a.TimingStrategy == "RELATIVE"
+                         && a.Delivery is AnnouncementDelivery.Scheduled or AnnouncementDelivery.Unscheduled))
+                Plan(a);
+        });
+    }
+
     /// <summary>The job: checks the announcement is still live and due (its anchor may have moved), then delivers.</summary>
     public void RunJob(string announcementId)
     {
@@ -464,6 +476,16 @@ public sealed partial class AnnouncementEngine(
         };
         store.Put(evt);
         foreach (var s in beaconSubscribers) s.OnBeaconEvent(evt);
+    }
+}
+
+/// <summary>Re-plans RELATIVE announcements when a distribution is updated, opens or closes (its anchor may have moved).</summary>
+public sealed class AnnouncementReplanner(IServiceProvider services) : Infrastructure.Events.IEventSubscriber
+{
+    public void OnEvent(Infrastructure.Events.OutboxEvent evt)
+    {
+        if (evt.Type is "distribution.updated" or "distribution.opened" or "distribution.closed")
+            services.GetRequiredService<AnnouncementEngine>().Replan(evt.OrganizationId);
     }
 }
 

@@ -36,6 +36,7 @@ public sealed class AnnouncementsApi : IFeatureModule
     {
         services.AddSingleton<AnnouncementEngine>();
         services.AddSingleton<IJobHandler, AnnouncementJob>();
+        services.AddSingleton<Infrastructure.Events.IEventSubscriber, AnnouncementReplanner>();
         services.TryAddSingleton<IAudienceMembers, NoAudienceMembers>();
     }
 
