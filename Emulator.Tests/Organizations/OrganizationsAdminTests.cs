@@ -50,6 +50,8 @@ public sealed class OrganizationsAdminTests(EmulatorServer emu) : IClassFixture<
         Assert.Equal("SMS", ok["defaultMessagingChannel"].GetValue<string>());
         Assert.Equal("https://demo.example", ok["companyUrl"].GetValue<string>());
         Assert.Equal("Europe/Paris", ok["timeZone"].GetValue<string>());
+        var settings = await emu.Consumer.GetJsonAsync($"/organizations/{orgs[0].Id}/settings", HttpClientExtensions.Pk(orgs[0].PublishableKey));
+        Assert.Contains("shop.example", settings["frameAncestors"]!.AsArray().Select(h => h!.GetValue<string>()));
         var again = (await emu.Admin.GetAsync("/organizations/current", sk)).EnsureStatus(200);
         Assert.Equal("demo-renamed", again["slug"].GetValue<string>());
 

@@ -79,7 +79,7 @@ public sealed class OrganizationAdmin(DocumentStore store, IdGenerator ids, Cloc
         var language = body.String("languageCode", minLength: 1);
         var slug = body.String("slug");
         var timeZone = body.String("timeZone", minLength: 1);
-        if (timeZone is { Length: > 0 } && !TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _))
+        if (timeZone is { Length: > 0 } && !KnownTimeZone(timeZone))
             body.AddIssue("timeZone", "timezone", "IANA time zone", body.Root["timeZone"], $"Invalid time zone: Received \"{timeZone}\"");
         body.ThrowIfInvalid();
 
@@ -104,6 +104,10 @@ public sealed class OrganizationAdmin(DocumentStore store, IdGenerator ids, Cloc
             return store.Put(org);
         });
     }
+
+    /// <summary>An IANA zone the host knows; on a host without time-zone data every id is accepted (UTC is then used).</summary>
+    public static bool KnownTimeZone(string id) =>
+        id == "UTC" || TimeZoneInfo.TryFindSystemTimeZoneById(id, out _) || TimeZoneInfo.GetSystemTimeZones().Count <= 1;
 
     private bool TakenByOther(string slug, string orgId) =>
         store.First<Organization>(o => o.Id != orgId && string.Equals(o.Slug, slug, StringComparison.Ordinal)) is not null;

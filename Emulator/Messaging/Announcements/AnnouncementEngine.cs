@@ -66,7 +66,7 @@ public sealed partial class AnnouncementEngine(
         var includeWaitlist = body.Bool("includeWaitlist", required: create);
         var experienceId = body.Uuid("experienceId", required: create);
         var timeZone = body.String("timeZone", required: create);
-        if (timeZone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _))
+        if (timeZone is not null && !OrganizationAdmin.KnownTimeZone(timeZone))
             body.AddIssue("timeZone", "timezone", "IANA time zone", body.Root["timeZone"], $"Invalid time zone: Received \"{timeZone}\"");
         var creativeDesignId = body.Uuid("creativeDesignId", nullable: true);
         var creativeDocument = CreativeDocuments.Read(body, "creativeDocument", required: false, nullable: true, strict: false);
