@@ -129,6 +129,33 @@ public sealed class AnalyticsQueryTests(EmulatorServer emu) : IClassFixture<Emul
     }
 
     [Fact]
+    public async Task Auction_bids_sum_as_currency_from_the_outbox()
+    {
+        var org = await Fanfare.Emulator.Tests.Distributions.Draws.DaKit.SetUpAsync(emu);
+        var t0 = Fanfare.Emulator.Tests.Distributions.Draws.DaKit.T0;
+        var id = (await Fanfare.Emulator.Tests.Distributions.Draws.DaKit.CreateAsync(emu, org, "/auctions", new JsonObject
+        {
+            ["name"] = "Jersey", ["settleAt"] = XApi.Iso(t0.AddMinutes(30)), ["startPrice"] = "100.00", ["minBidIncrement"] = "10.00",
+        }))["id"]!.GetValue<string>();
+        var a = await Fanfare.Emulator.Tests.Distributions.Draws.DaKit.VerifiedAsync(emu, org.PublishableKey, "ann@analytics.test");
+        var b = await Fanfare.Emulator.Tests.Distributions.Draws.DaKit.VerifiedAsync(emu, org.PublishableKey, "bob@analytics.test");
+        foreach (var (token, amount) in new[] { (a.AccessToken, "100.00"), (b.AccessToken, "125.50") })
+        {
+            (await emu.Consumer.PostJsonAsync($"/auctions/{id}/enter", null, HttpClientExtensions.Pk(org.PublishableKey, token))).EnsureStatus(200);
+            (await emu.Consumer.PostJsonAsync($"/auctions/{id}/bid", new JsonObject { ["amount"] = amount }, HttpClientExtensions.Pk(org.PublishableKey, token))).EnsureStatus(200);
+        }
+        var r = (await RunAsync(org, Query("1h", $"{XApi.Iso(t0)}/{XApi.Iso(t0.AddHours(1))}",
+            M("bids", "bid_placed"), M("bidTotal", "bid_placed", "sum", "currency"), M("avgBid", "bid_placed", "avg", "currency"),
+            M("outbids", "outbid")))).EnsureStatus(200);
+        var series = Assert.Single(r["data"].AsArray())!["series"]!;
+        Assert.Equal(2, Num(series["bids"]));
+        Assert.Equal("225.50", series["bidTotal"]!.GetValue<string>());
+        Assert.Equal("112.75", series["avgBid"]!.GetValue<string>());
+        Assert.Equal(1, Num(series["outbids"]));
+        Assert.Equal("USD", r["meta"]["bidTotal"]["currency"].GetValue<string>());
+    }
+
+    [Fact]
     public async Task Relative_ranges_end_now_on_the_emulator_clock_and_nothing_gives_zero_buckets()
     {
         await emu.ResetAsync();

@@ -237,7 +237,9 @@ public sealed partial class AnalyticsQueryEngine(DocumentStore store, ClockResol
         "purchase" => "totalRevenue",
         "viewCart" or "beginCheckout" => "cartTotal",
         "productView" or "addToCart" or "removeFromCart" => "price",
-        "bid_placed" or "outbid" or "bid_won" => "amount",
+        "bid_placed" => "bidAmount",
+        "outbid" => "previousBidAmount",
+        "bid_won" or "auction_ended" => "winningBidAmount",
         _ => null,
     };
 
@@ -381,7 +383,8 @@ public sealed partial class AnalyticsQueryEngine(DocumentStore store, ClockResol
                 view["eventType"] = e.Type;
                 var consumerId = view["consumerId"] is JsonValue c && c.GetValueKind() == JsonValueKind.String ? c.GetValue<string>()
                     : view["winnerId"] is JsonValue w && w.GetValueKind() == JsonValueKind.String ? w.GetValue<string>() : null;
-                yield return new AnalyticsRecord(name, e.Timestamp, consumerId, view, SegmentOf(consumerId), null);
+                var currency = view["currencyCode"] is JsonValue cc && cc.GetValueKind() == JsonValueKind.String ? cc.GetValue<string>() : null;
+                yield return new AnalyticsRecord(name, e.Timestamp, consumerId, view, SegmentOf(consumerId), currency);
             }
 
         if (wanted.Overlaps(OrderEvents))
