@@ -17,6 +17,12 @@ public sealed class Organization : IDocument
     public string CurrencyCode { get; set; } = "USD";
     public string CountryCode { get; set; } = "US";
     public string LanguageCode { get; set; } = "en";
+    /// <summary>admin-part3.md <c>Organization.companyUrl</c> (uri | null).</summary>
+    public string? CompanyUrl { get; set; }
+    /// <summary><c>EMAIL</c> or <c>SMS</c> (admin-part3.md <c>PUT /organizations</c>).</summary>
+    public string DefaultMessagingChannel { get; set; } = "EMAIL";
+    /// <summary>Hosts allowed to embed the organization's pages (null = not set).</summary>
+    public List<string>? EmbeddingAllowedHosts { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public string PublishableKey { get; set; } = "";
