@@ -703,5 +703,5 @@ public static class Money
 {
     public static decimal Parse(string? s) => decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out var d) ? d : 0m;
     public static bool TryParse(string? s, out decimal d) => decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out d);
-    public static string Format(decimal d) => d.ToString("0.00", CultureInfo.InvariantCulture);
+    public static string Format(decimal d) => d.ToString("0.00######", CultureInfo.InvariantCulture);
 }
