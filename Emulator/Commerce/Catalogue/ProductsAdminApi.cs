@@ -44,7 +44,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var data = page["data"]!.AsArray().Select(n => cat.ToJson(cat.RequireProduct(org.Id, n!.GetValue<string>()))).ToList();
             return TypedResults.Json(new ProductPageJson(data,
                 new PageInfoJson(RequestChecks.AsString(page["pageInfo"]!["startCursor"]), RequestChecks.AsString(page["pageInfo"]!["endCursor"]))), J.ProductPageJson);
-        }).WithName("getProducts").WithSummary("List products with bidirectional cursor-based pagination (?first, ?after, ?last, ?before, ?archived=true|false)");
+        }).Produces<ProductPageJson>(200, "application/json").WithName("getProducts").WithSummary("List products with bidirectional cursor-based pagination (?first, ?after, ?last, ?before, ?archived=true|false)");
 
         g.MapPost("", async (HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -53,7 +53,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var input = ReadProduct(body, org.Id, cat);
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ToJson(cat.CreateProduct(org.Id, input, caller.Actor())), J.ProductJson);
-        }).WithName("postProducts").WithSummary("Create or update a product (upsert when sync source provided)");
+        }).Produces<ProductJson>(200, "application/json").WithName("postProducts").WithSummary("Create or update a product (upsert when sync source provided)");
 
         g.MapGet("/search", (HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -61,13 +61,13 @@ public sealed class ProductsAdminApi : IFeatureModule
             var q = req.Query["q"].FirstOrDefault() ?? req.Query["query"].FirstOrDefault() ?? req.Query["search"].FirstOrDefault();
             var limit = Pagination.Limit(req.Query, Pagination.MaxPageSize);
             return TypedResults.Json(cat.Search(org.Id, q).Take(limit).Select(cat.ToJson).ToList(), J.ListProductJson);
-        }).WithName("getProductsSearch").WithSummary("Search products (?q= matches name, handle, description or SKU; ?limit=)");
+        }).Produces<List<ProductJson>>(200, "application/json").WithName("getProductsSearch").WithSummary("Search products (?q= matches name, handle, description or SKU; ?limit=)");
 
         g.MapGet("/{productId}", (string productId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.ToJson(cat.RequireProduct(org.Id, productId)), J.ProductJson);
-        }).WithName("getProductsByProductId").WithSummary("Get a product");
+        }).Produces<ProductJson>(200, "application/json").WithName("getProductsByProductId").WithSummary("Get a product");
 
         g.MapPut("/{productId}", async (string productId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -78,26 +78,26 @@ public sealed class ProductsAdminApi : IFeatureModule
             body.String("description", nullable: true); body.String("handle", nullable: true); body.Object("metadata", nullable: true);
             body.ThrowIfInvalid();
             return TypedResults.Json(CatalogueService.Base(cat.UpdateProduct(p, body.Root, caller.Actor())), J.ProductBaseJson);
-        }).WithName("putProductsByProductId").WithSummary("Update a product (answers the reduced ProductBase)");
+        }).Produces<ProductBaseJson>(200, "application/json").WithName("putProductsByProductId").WithSummary("Update a product (answers the reduced ProductBase)");
 
         g.MapDelete("/{productId}", (string productId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(CatalogueService.Base(cat.ArchiveProduct(cat.RequireProduct(org.Id, productId), caller.Actor())), J.ProductBaseJson);
-        }).WithName("deleteProductsByProductId").WithSummary("Archive a product (409 while an open distribution sells it)");
+        }).Produces<ProductBaseJson>(200, "application/json").WithName("deleteProductsByProductId").WithSummary("Archive a product (409 while an open distribution sells it)");
 
         g.MapGet("/{productId}/metrics", (string productId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.Metrics(cat.RequireProduct(org.Id, productId)), J.ProductMetricsJson);
-        }).WithName("getProductsByProductIdMetrics").WithSummary("Get sales metrics for a product (from this emulator's paid orders)");
+        }).Produces<ProductMetricsJson>(200, "application/json").WithName("getProductsByProductIdMetrics").WithSummary("Get sales metrics for a product (from this emulator's paid orders)");
 
         // ---- product media assets
         g.MapGet("/{productId}/media-assets", (string productId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.ProductAssets(cat.RequireProduct(org.Id, productId).Id).Select(cat.ToJson).ToList(), J.ListProductMediaAssetJson);
-        }).WithName("getProductsByProductIdMediaAssets").WithSummary("Get product media assets");
+        }).Produces<List<ProductMediaAssetJson>>(200, "application/json").WithName("getProductsByProductIdMediaAssets").WithSummary("Get product media assets");
 
         g.MapPost("/{productId}/media-assets", async (string productId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -113,7 +113,7 @@ public sealed class ProductsAdminApi : IFeatureModule
                 body.AddIssue("mediaAsset", "object", "mediaAsset or mediaAssetId", null, "Invalid type: Expected mediaAsset or mediaAssetId but received undefined", "schema");
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ToJson(cat.AddProductAsset(p, asset, assetObj is null ? mediaAssetId : null, position!.Value, purpose!, caller.Actor())), J.MediaAssetJson);
-        }).WithName("postProductsByProductIdMediaAssets").WithSummary("Create a media asset for a product");
+        }).Produces<MediaAssetJson>(200, "application/json").WithName("postProductsByProductIdMediaAssets").WithSummary("Create a media asset for a product");
 
         g.MapPut("/{productId}/media-assets/reorder", async (string productId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -124,7 +124,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             cat.ReorderProductAssets(p, order!);
             return TypedResults.Json(new SuccessJson(true), J.SuccessJson);
-        }).WithName("putProductsByProductIdMediaAssetsReorder").WithSummary("Reorder product media assets");
+        }).Produces<SuccessJson>(200, "application/json").WithName("putProductsByProductIdMediaAssetsReorder").WithSummary("Reorder product media assets");
 
         g.MapPut("/{productId}/media-assets/{assetId}", async (string productId, string assetId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -136,7 +136,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var purpose = body.String("purpose", minLength: 1);
             body.ThrowIfInvalid();
             return TypedResults.Json(CatalogueService.Row(cat.UpdateProductLink(link, position, purpose)), J.ProductMediaAssetRowJson);
-        }).WithName("putProductsByProductIdMediaAssetsByAssetId").WithSummary("Update product media asset (position, purpose)");
+        }).Produces<ProductMediaAssetRowJson>(200, "application/json").WithName("putProductsByProductIdMediaAssetsByAssetId").WithSummary("Update product media asset (position, purpose)");
 
         g.MapDelete("/{productId}/media-assets/{assetId}", (string productId, string assetId, Caller caller, CatalogueService cat) =>
         {
@@ -144,14 +144,14 @@ public sealed class ProductsAdminApi : IFeatureModule
             var p = cat.RequireProduct(org.Id, productId);
             cat.RemoveProductLink(p, cat.RequireProductLink(p, assetId));
             return TypedResults.Json(new SuccessJson(true), J.SuccessJson);
-        }).WithName("deleteProductsByProductIdMediaAssetsByAssetId").WithSummary("Remove media asset from product");
+        }).Produces<SuccessJson>(200, "application/json").WithName("deleteProductsByProductIdMediaAssetsByAssetId").WithSummary("Remove media asset from product");
 
         // ---- variants
         g.MapGet("/{productId}/variants", (string productId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.Variants(cat.RequireProduct(org.Id, productId).Id).Select(cat.WithOptions).ToList(), J.ListProductVariantWithOptionsJson);
-        }).WithName("getProductsByProductIdVariants").WithSummary("Get all variants for a product");
+        }).Produces<List<ProductVariantWithOptionsJson>>(200, "application/json").WithName("getProductsByProductIdVariants").WithSummary("Get all variants for a product");
 
         g.MapPost("/{productId}/variants", async (string productId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -165,20 +165,20 @@ public sealed class ProductsAdminApi : IFeatureModule
             if (v is not null && cat.SkuTaken(org.Id, v.Sku)) Unique(body, "sku");
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ToJson(cat.AddVariant(p, v!, caller.Actor())), J.ProductVariantJson);
-        }).WithName("postProductsByProductIdVariants").WithSummary("Create a product variant (optionally with option/value assignments)");
+        }).Produces<ProductVariantJson>(200, "application/json").WithName("postProductsByProductIdVariants").WithSummary("Create a product variant (optionally with option/value assignments)");
 
         g.MapGet("/{productId}/variants/available", (string productId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.Variants(cat.RequireProduct(org.Id, productId).Id).Where(v => CatalogueService.Available(v) > 0)
                 .Select(cat.ToJson).ToList(), J.ListProductVariantJson);
-        }).WithName("getProductsByProductIdVariantsAvailable").WithSummary("Get available variants for a product (in stock — net of open checkout reservations — or not tracked)");
+        }).Produces<List<ProductVariantJson>>(200, "application/json").WithName("getProductsByProductIdVariantsAvailable").WithSummary("Get available variants for a product (in stock — net of open checkout reservations — or not tracked)");
 
         g.MapGet("/{productId}/variants/{variantId}", (string productId, string variantId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.WithOptions(cat.RequireVariant(cat.RequireProduct(org.Id, productId), variantId)), J.ProductVariantWithOptionsJson);
-        }).WithName("getProductsByProductIdVariantsByVariantId").WithSummary("Get a specific product variant");
+        }).Produces<ProductVariantWithOptionsJson>(200, "application/json").WithName("getProductsByProductIdVariantsByVariantId").WithSummary("Get a specific product variant");
 
         g.MapPut("/{productId}/variants/{variantId}", async (string productId, string variantId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -193,14 +193,14 @@ public sealed class ProductsAdminApi : IFeatureModule
             if (sku is not null && cat.SkuTaken(org.Id, sku, v.Id)) Unique(body, "sku");
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ToJson(cat.UpdateVariant(v, sku, price, qty, policy, body.Root, caller.Actor())), J.ProductVariantJson);
-        }).WithName("putProductsByProductIdVariantsByVariantId").WithSummary("Update a product variant");
+        }).Produces<ProductVariantJson>(200, "application/json").WithName("putProductsByProductIdVariantsByVariantId").WithSummary("Update a product variant");
 
         g.MapDelete("/{productId}/variants/{variantId}", (string productId, string variantId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             var p = cat.RequireProduct(org.Id, productId);
             return TypedResults.Json(cat.ToJson(cat.ArchiveVariant(p, cat.RequireVariant(p, variantId), caller.Actor())), J.ProductVariantJson);
-        }).WithName("deleteProductsByProductIdVariantsByVariantId").WithSummary("Delete (archive) a product variant (409 while an open distribution sells it)");
+        }).Produces<ProductVariantJson>(200, "application/json").WithName("deleteProductsByProductIdVariantsByVariantId").WithSummary("Delete (archive) a product variant (409 while an open distribution sells it)");
 
         g.MapPatch("/{productId}/variants/{variantId}/inventory", async (string productId, string variantId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -211,7 +211,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var policy = body.Enum("inventoryPolicy", InventoryPolicies.All);
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ToJson(cat.SetInventory(v, qty!.Value, policy, caller.Actor())), J.ProductVariantJson);
-        }).WithName("patchProductsByProductIdVariantsByVariantIdInventory").WithSummary("Update variant inventory quantity (and, as an emulator extra, inventoryPolicy)");
+        }).Produces<ProductVariantJson>(200, "application/json").WithName("patchProductsByProductIdVariantsByVariantIdInventory").WithSummary("Update variant inventory quantity (and, as an emulator extra, inventoryPolicy)");
 
         g.MapPut("/{productId}/variants/{variantId}/option-assignments", async (string productId, string variantId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -222,7 +222,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var assignments = ReadAssignments(body, required: true);
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.WithOptions(cat.ReplaceAssignments(p, v, assignments!, caller.Actor())), J.ProductVariantWithOptionsJson);
-        }).WithName("putProductsByProductIdVariantsByVariantIdOptionAssignments").WithSummary("Replace a variant's option/value assignments");
+        }).Produces<ProductVariantWithOptionsJson>(200, "application/json").WithName("putProductsByProductIdVariantsByVariantIdOptionAssignments").WithSummary("Replace a variant's option/value assignments");
 
         // ---- variant media assets
         g.MapGet("/{productId}/variants/{variantId}/media-assets", (string productId, string variantId, Caller caller, CatalogueService cat) =>
@@ -230,7 +230,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var org = caller.RequireSecret();
             var v = cat.RequireVariant(cat.RequireProduct(org.Id, productId), variantId);
             return TypedResults.Json(cat.VariantAssets(v.Id).Select(cat.ToJson).ToList(), J.ListVariantMediaAssetJson);
-        }).WithName("getProductsByProductIdVariantsByVariantIdMediaAssets").WithSummary("Get all media assets for a variant");
+        }).Produces<List<VariantMediaAssetJson>>(200, "application/json").WithName("getProductsByProductIdVariantsByVariantIdMediaAssets").WithSummary("Get all media assets for a variant");
 
         g.MapPost("/{productId}/variants/{variantId}/media-assets", async (string productId, string variantId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -242,7 +242,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var position = body.Int("position", required: true, min: 0);
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ToJson(cat.AddVariantAsset(p, v, mediaAssetId!, position!.Value)), J.VariantMediaAssetJson);
-        }).WithName("postProductsByProductIdVariantsByVariantIdMediaAssets").WithSummary("Associate a product media asset with a variant");
+        }).Produces<VariantMediaAssetJson>(200, "application/json").WithName("postProductsByProductIdVariantsByVariantIdMediaAssets").WithSummary("Associate a product media asset with a variant");
 
         g.MapPut("/{productId}/variants/{variantId}/media-assets", async (string productId, string variantId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -253,7 +253,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var list = UuidArray(body, "mediaAssetIds");
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ReplaceVariantAssets(p, v, list!).Select(cat.ToJson).ToList(), J.ListVariantMediaAssetJson);
-        }).WithName("putProductsByProductIdVariantsByVariantIdMediaAssets").WithSummary("Replace all media assets for a variant");
+        }).Produces<List<VariantMediaAssetJson>>(200, "application/json").WithName("putProductsByProductIdVariantsByVariantIdMediaAssets").WithSummary("Replace all media assets for a variant");
 
         g.MapPut("/{productId}/variants/{variantId}/media-assets/reorder", async (string productId, string variantId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -264,7 +264,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             cat.ReorderVariantAssets(v, order!);
             return TypedResults.Json(new SuccessJson(true), J.SuccessJson);
-        }).WithName("putProductsByProductIdVariantsByVariantIdMediaAssetsReorder").WithSummary("Reorder media assets for a variant");
+        }).Produces<SuccessJson>(200, "application/json").WithName("putProductsByProductIdVariantsByVariantIdMediaAssetsReorder").WithSummary("Reorder media assets for a variant");
 
         g.MapDelete("/{productId}/variants/{variantId}/media-assets/{mediaAssetId}", (string productId, string variantId, string mediaAssetId, Caller caller, CatalogueService cat) =>
         {
@@ -272,14 +272,14 @@ public sealed class ProductsAdminApi : IFeatureModule
             var v = cat.RequireVariant(cat.RequireProduct(org.Id, productId), variantId);
             cat.RemoveVariantLink(cat.RequireVariantLink(v, mediaAssetId));
             return TypedResults.Json(new SuccessJson(true), J.SuccessJson);
-        }).WithName("deleteProductsByProductIdVariantsByVariantIdMediaAssetsByMediaAssetId").WithSummary("Remove a media asset from a variant (does not delete the media asset)");
+        }).Produces<SuccessJson>(200, "application/json").WithName("deleteProductsByProductIdVariantsByVariantIdMediaAssetsByMediaAssetId").WithSummary("Remove a media asset from a variant (does not delete the media asset)");
 
         // ---- product option assignments
         g.MapGet("/{productId}/variant-options", (string productId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.AssignmentsJson(cat.RequireProduct(org.Id, productId)), J.ProductOptionAssignmentsJson);
-        }).WithName("getProductsByProductIdVariantOptions").WithSummary("Get variant options assigned to a product");
+        }).Produces<ProductOptionAssignmentsJson>(200, "application/json").WithName("getProductsByProductIdVariantOptions").WithSummary("Get variant options assigned to a product");
 
         g.MapPost("/{productId}/variant-options", async (string productId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -300,7 +300,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             cat.AssignOptions(p, options);
             return TypedResults.Json(cat.AssignmentsJson(p), J.ProductOptionAssignmentsJson);
-        }).WithName("postProductsByProductIdVariantOptions").WithSummary("Assign variant options to a product");
+        }).Produces<ProductOptionAssignmentsJson>(200, "application/json").WithName("postProductsByProductIdVariantOptions").WithSummary("Assign variant options to a product");
 
         g.MapDelete("/{productId}/variant-options/{optionId}", (string productId, string optionId, Caller caller, CatalogueService cat) =>
         {
@@ -308,7 +308,7 @@ public sealed class ProductsAdminApi : IFeatureModule
             var p = cat.RequireProduct(org.Id, productId);
             if (!cat.UnassignOption(p, optionId)) throw ApiErrors.NotFoundError(CatalogueService.OptionNotFound);
             return TypedResults.Json(new SuccessJson(true), J.SuccessJson);
-        }).WithName("deleteProductsByProductIdVariantOptionsByOptionId").WithSummary("Remove a variant option from a product");
+        }).Produces<SuccessJson>(200, "application/json").WithName("deleteProductsByProductIdVariantOptionsByOptionId").WithSummary("Remove a variant option from a product");
     }
 
     // ------------------------------------------------------------------ body readers

@@ -25,7 +25,7 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.OptionList(org.Id), J.VariantOptionListJson);
-        }).WithName("getVariantOptions").WithSummary("Get all variant options for the organization");
+        }).Produces<VariantOptionListJson>(200, "application/json").WithName("getVariantOptions").WithSummary("Get all variant options for the organization");
 
         g.MapPost("", async (HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -39,7 +39,7 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             if (name is not null && cat.OptionNameTaken(org.Id, name)) ProductsAdminApi.Unique(body, "name");
             body.ThrowIfInvalid();
             return TypedResults.Json(CatalogueService.ToJson(cat.CreateOption(org.Id, name!, displayName!, restricted ?? false, sort, values ?? [], caller.Actor())), J.VariantOptionJson);
-        }).WithName("postVariantOptions").WithSummary("Create a new variant option");
+        }).Produces<VariantOptionJson>(200, "application/json").WithName("postVariantOptions").WithSummary("Create a new variant option");
 
         g.MapPut("/reorder", async (HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -49,7 +49,7 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             cat.ReorderOptions(org.Id, order!);
             return TypedResults.Json(cat.OptionList(org.Id), J.VariantOptionListJson);
-        }).WithName("putVariantOptionsReorder").WithSummary("Reorder variant options");
+        }).Produces<VariantOptionListJson>(200, "application/json").WithName("putVariantOptionsReorder").WithSummary("Reorder variant options");
 
         g.MapPost("/apply-templates", async (HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -69,13 +69,13 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             }
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.ApplyTemplates(org.Id, templates, caller.Actor()).Select(cat.WithValues).ToList(), J.ListVariantOptionWithValuesJson);
-        }).WithName("postVariantOptionsApplyTemplates").WithSummary("Apply variant option templates to bulk create options with initial values");
+        }).Produces<List<VariantOptionWithValuesJson>>(200, "application/json").WithName("postVariantOptionsApplyTemplates").WithSummary("Apply variant option templates to bulk create options with initial values");
 
         g.MapGet("/{optionId}", (string optionId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.WithValues(cat.RequireOption(org.Id, optionId)), J.VariantOptionWithValuesJson);
-        }).WithName("getVariantOptionsByOptionId").WithSummary("Get a single variant option");
+        }).Produces<VariantOptionWithValuesJson>(200, "application/json").WithName("getVariantOptionsByOptionId").WithSummary("Get a single variant option");
 
         g.MapPatch("/{optionId}", async (string optionId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -89,14 +89,14 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             if (name is not null && cat.OptionNameTaken(org.Id, name, o.Id)) ProductsAdminApi.Unique(body, "name");
             body.ThrowIfInvalid();
             return TypedResults.Json(CatalogueService.ToJson(cat.UpdateOption(o, name, displayName, restricted, sort, caller.Actor())), J.VariantOptionJson);
-        }).WithName("patchVariantOptionsByOptionId").WithSummary("Update a variant option");
+        }).Produces<VariantOptionJson>(200, "application/json").WithName("patchVariantOptionsByOptionId").WithSummary("Update a variant option");
 
         g.MapDelete("/{optionId}", (string optionId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             cat.ArchiveOption(cat.RequireOption(org.Id, optionId), caller.Actor());
             return TypedResults.Json(new MessageJson("Variant option archived successfully"), J.MessageJson);
-        }).WithName("deleteVariantOptionsByOptionId").WithSummary("Archive a variant option");
+        }).Produces<MessageJson>(200, "application/json").WithName("deleteVariantOptionsByOptionId").WithSummary("Archive a variant option");
 
         g.MapPost("/{optionId}/get-or-create-value", async (string optionId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -107,13 +107,13 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             var display = body.String("displayValue", required: true, minLength: 1);
             body.ThrowIfInvalid();
             return TypedResults.Json(CatalogueService.ToJson(cat.GetOrCreateValue(o, value!, display!, caller.Actor())), J.VariantOptionValueJson);
-        }).WithName("postVariantOptionsByOptionIdGetOrCreateValue").WithSummary("Get or create a value for an unrestricted variant option (409 for a new value of a restricted one)");
+        }).Produces<VariantOptionValueJson>(200, "application/json").WithName("postVariantOptionsByOptionIdGetOrCreateValue").WithSummary("Get or create a value for an unrestricted variant option (409 for a new value of a restricted one)");
 
         g.MapGet("/{optionId}/values", (string optionId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             return TypedResults.Json(cat.Values(cat.RequireOption(org.Id, optionId).Id, centralOnly: true).Select(CatalogueService.ToJson).ToList(), J.ListVariantOptionValueJson);
-        }).WithName("getVariantOptionsByOptionIdValues").WithSummary("Get centrally managed values for a variant option");
+        }).Produces<List<VariantOptionValueJson>>(200, "application/json").WithName("getVariantOptionsByOptionIdValues").WithSummary("Get centrally managed values for a variant option");
 
         g.MapPost("/{optionId}/values", async (string optionId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -123,7 +123,7 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             var values = ReadValues(body, "values", required: true);
             body.ThrowIfInvalid();
             return TypedResults.Json(cat.AddValues(o, values!, caller.Actor()).Select(CatalogueService.ToJson).ToList(), J.ListVariantOptionValueJson);
-        }).WithName("postVariantOptionsByOptionIdValues").WithSummary("Create values for a variant option (an existing value is returned, not duplicated)");
+        }).Produces<List<VariantOptionValueJson>>(200, "application/json").WithName("postVariantOptionsByOptionIdValues").WithSummary("Create values for a variant option (an existing value is returned, not duplicated)");
 
         g.MapPut("/{optionId}/values/reorder", async (string optionId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -134,7 +134,7 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             cat.ReorderValues(o, order!);
             return TypedResults.Json(cat.Values(o.Id, centralOnly: true).Select(CatalogueService.ToJson).ToList(), J.ListVariantOptionValueJson);
-        }).WithName("putVariantOptionsByOptionIdValuesReorder").WithSummary("Reorder centrally managed values for a variant option");
+        }).Produces<List<VariantOptionValueJson>>(200, "application/json").WithName("putVariantOptionsByOptionIdValuesReorder").WithSummary("Reorder centrally managed values for a variant option");
 
         g.MapPatch("/{optionId}/values/{valueId}", async (string optionId, string valueId, HttpRequest req, Caller caller, CatalogueService cat) =>
         {
@@ -146,14 +146,14 @@ public sealed class VariantOptionsAdminApi : IFeatureModule
             body.Int("sortOrder", nullable: true);
             body.ThrowIfInvalid();
             return TypedResults.Json(CatalogueService.ToJson(cat.UpdateValue(v, body.Root, display, caller.Actor())), J.VariantOptionValueJson);
-        }).WithName("patchVariantOptionsByOptionIdValuesByValueId").WithSummary("Update a variant option value");
+        }).Produces<VariantOptionValueJson>(200, "application/json").WithName("patchVariantOptionsByOptionIdValuesByValueId").WithSummary("Update a variant option value");
 
         g.MapDelete("/{optionId}/values/{valueId}", (string optionId, string valueId, Caller caller, CatalogueService cat) =>
         {
             var org = caller.RequireSecret();
             cat.ArchiveValue(cat.RequireValue(org.Id, cat.RequireOption(org.Id, optionId).Id, valueId), caller.Actor());
             return TypedResults.Json(new MessageJson("Variant option value archived successfully"), J.MessageJson);
-        }).WithName("deleteVariantOptionsByOptionIdValuesByValueId").WithSummary("Archive a variant option value");
+        }).Produces<MessageJson>(200, "application/json").WithName("deleteVariantOptionsByOptionIdValuesByValueId").WithSummary("Archive a variant option value");
     }
 
     private static List<OptionValueInput>? ReadValues(BodyReader body, string key, bool required)

@@ -60,7 +60,7 @@ public sealed class CheckoutApi : IFeatureModule
             var answer = engine.Once(org, "checkout", key!, body.Root, () =>
                 System.Text.Json.JsonSerializer.SerializeToNode(engine.Create(org, request, baseUrl), J.CheckoutSessionJson)!.AsObject());
             return TypedResults.Json(System.Text.Json.JsonSerializer.Deserialize(answer, J.CheckoutSessionJson)!, J.CheckoutSessionJson);
-        }).WithTags("Checkout").WithName("postCheckout").WithSummary("Create a checkout session for an admitted participant");
+        }).Produces<CheckoutSessionJson>(200, "application/json").WithTags("Checkout").WithName("postCheckout").WithSummary("Create a checkout session for an admitted participant");
 
         c.MapPost("/payments/cancellations", async (HttpRequest req, Caller caller, CheckoutEngine engine) =>
         {
@@ -76,7 +76,7 @@ public sealed class CheckoutApi : IFeatureModule
                 return System.Text.Json.JsonSerializer.SerializeToNode(new CancellationJson(true), J.CancellationJson)!.AsObject();
             });
             return TypedResults.Json(System.Text.Json.JsonSerializer.Deserialize(answer, J.CancellationJson)!, J.CancellationJson);
-        }).WithTags("Payments").WithName("postPaymentsCancellations").WithSummary("Cancel an order (a paid one is refunded in full and emits order.cancelled)");
+        }).Produces<CancellationJson>(200, "application/json").WithTags("Payments").WithName("postPaymentsCancellations").WithSummary("Cancel an order (a paid one is refunded in full and emits order.cancelled)");
 
         c.MapPost("/payments/refunds", async (HttpRequest req, Caller caller, CheckoutEngine engine) =>
         {
@@ -101,7 +101,7 @@ public sealed class CheckoutApi : IFeatureModule
                 return System.Text.Json.JsonSerializer.SerializeToNode(new RefundResultJson(true, CheckoutEngine.RefundJson(refund)), J.RefundResultJson)!.AsObject();
             });
             return TypedResults.Json(System.Text.Json.JsonSerializer.Deserialize(answer, J.RefundResultJson)!, J.RefundResultJson);
-        }).WithTags("Payments").WithName("postPaymentsRefunds").WithSummary("Refund a paid order, in full or in part (never more than paid minus refunded)");
+        }).Produces<RefundResultJson>(200, "application/json").WithTags("Payments").WithName("postPaymentsRefunds").WithSummary("Refund a paid order, in full or in part (never more than paid minus refunded)");
 
         // ---- the hosted checkout page (what checkoutUrl opens)
         c.MapGet("/pay/{paymentId}", (string paymentId, CheckoutEngine engine) =>
