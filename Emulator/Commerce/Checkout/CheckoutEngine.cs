@@ -83,8 +83,10 @@ public sealed class CheckoutEngine(DocumentStore store, IdGenerator ids, ClockRe
         if (handoff["distributionId"]?.GetValue<string>() != distribution.Id)
             throw new ApiException(403, "Invalid admission", "The admission grant was issued for another distribution.",
                 new JsonObject { ["error"] = "Invalid admission", ["code"] = "ADMISSION_INVALID", ["message"] = "The admission grant was issued for another distribution.", ["valid"] = false });
-        var (check, grant) = grants.Validate(org, distribution.Id, consumerId, r.AdmissionToken, null);
-        if (check != GrantCheck.Valid || grant is null)
+        // Handoff verified the signature, the organization, the status and the expiry; the grant must also be the
+        // consumer's newest for this distribution (what …/validate checks) — without verifying the signature twice
+        var grant = grants.Latest(distribution.Id, consumerId);
+        if (grant is null || grant.Token != r.AdmissionToken || !grant.IsUsable(Now(org.Id)))
             throw new ApiException(403, "Invalid admission", "The admission grant is invalid.",
                 new JsonObject { ["error"] = "Invalid admission", ["code"] = "ADMISSION_INVALID", ["message"] = "The admission grant is invalid.", ["valid"] = false });
 
