@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Tests.Distributions;
 using Fanfare.Emulator.Tests.Infrastructure;
+using Fanfare.Emulator.Tests.Webhooks;
 using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 using static Fanfare.Emulator.Tests.Commerce.CommerceTestKit;
 
@@ -225,6 +226,8 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         var a = await emu.AdmittedGuestAsync();
         var s = (await emu.CheckoutAsync(a, a.CheckoutBody())).EnsureStatus(200);
         var orderId = s["orderId"].GetValue<string>();
+        // a merchant endpoint subscribed to order.*: the events go out through the outbox as webhook deliveries
+        await emu.CreateEndpointAsync(a.Org.SecretKey, "http://127.0.0.1:9/orders-hook", ["order.created", "order.completed", "order.cancelled"]);
         (await emu.Control.PostJsonAsync($"/_emulator/payments/{s["paymentId"].GetValue<string>()}/succeed")).EnsureStatus(200);
         Assert.Equal(24, (await emu.VariantAsync(a.Org, Sneaker, Sneaker9))["inventoryQuantity"]!.GetValue<int>());
         var key = Guid.NewGuid().ToString();
@@ -238,6 +241,10 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         Assert.Equal(["cancelledAt", "consumerId", "orderId", "reason"], cancelled.Data.Select(p => p.Key).OrderBy(k => k, StringComparer.Ordinal));
         Assert.Equal("customer_requested", cancelled.Data["reason"]!.GetValue<string>());
         Assert.Equal(25, (await emu.VariantAsync(a.Org, Sneaker, Sneaker9))["inventoryQuantity"]!.GetValue<int>());
+        var delivered = (await emu.DeliveriesAsync()).Select(d => d!["eventType"]!.GetValue<string>()).ToList();
+        Assert.Contains("order.created", delivered);
+        Assert.Contains("order.completed", delivered);
+        Assert.Contains("order.cancelled", delivered);
         var again = await emu.Checkout.PostJsonAsync("/payments/cancellations", new JsonObject { ["orderId"] = orderId, ["idempotencyKey"] = Guid.NewGuid().ToString() }, Sk(a.Org.SecretKey));
         Assert.Equal(409, again.Code);
         Assert.Equal(404, (await emu.Checkout.PostJsonAsync("/payments/cancellations", new JsonObject { ["orderId"] = Guid.NewGuid().ToString(), ["idempotencyKey"] = Guid.NewGuid().ToString() }, Sk(a.Org.SecretKey))).Code);
