@@ -32,6 +32,21 @@ public sealed class Order : IDocument
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? CancelledAt { get; set; }
+    /// <summary>Why it was cancelled: the cancellation's <c>reason</c> (default <c>customer_requested</c>),
+    /// <c>expired</c> (the checkout session lapsed unpaid), <c>superseded</c> (a newer checkout for the same admission).</summary>
+    public string? CancelReason { get; set; }
+    /// <summary><c>queue</c>, <c>draw</c>, … of <see cref="DistributionId"/>.</summary>
+    public string? DistributionType { get; set; }
+    /// <summary>The admission grant the checkout consumed (completed when the order is paid).</summary>
+    public string? AdmissionGrantId { get; set; }
+    /// <summary>The checkout session's payment (<see cref="Checkout.Payment"/>).</summary>
+    public string? PaymentId { get; set; }
+    /// <summary>When the unpaid checkout session lapses (admission deadline + 60 s buffer, behavior.md §10.1).</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+    /// <summary>The admission grant's deadline (its <c>expiresAt</c>).</summary>
+    public DateTimeOffset? Deadline { get; set; }
+    /// <summary>True once <c>order.created</c> was recorded (at payment success).</summary>
+    public bool Announced { get; set; }
 }
 
 /// <summary>One line of an <see cref="Order"/>; <see cref="UnitPrice"/> is a decimal string.</summary>
@@ -41,4 +56,7 @@ public sealed class OrderItem
     public string? VariantId { get; set; }
     public int Quantity { get; set; }
     public string UnitPrice { get; set; } = "0.00";
+    /// <summary>The product's name and the variant's SKU at the time of the order.</summary>
+    public string? ProductName { get; set; }
+    public string? Sku { get; set; }
 }

@@ -14,6 +14,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
 
     public int AdminPort { get; }
     public int ConsumerPort { get; }
+    public int CheckoutPort { get; private init; }
     public string DataDirectory { get; }
     /// <summary>Milliseconds from spawning the process to the first 200 of <c>GET /_emulator/health</c>.</summary>
     public double StartToHealthyMs { get; private set; }
@@ -50,7 +51,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
         var url = $"http://127.0.0.1:{ports[0]}/_emulator/health";
         var watch = Stopwatch.StartNew();
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
-        var emu = new EmulatorProcess(process, ports[0], ports[1], dataDirectory) { _ownsData = owns };
+        var emu = new EmulatorProcess(process, ports[0], ports[1], dataDirectory) { _ownsData = owns, CheckoutPort = ports[3] };
         process.OutputDataReceived += (_, e) => emu.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => emu.Keep(e.Data);
         process.BeginOutputReadLine();

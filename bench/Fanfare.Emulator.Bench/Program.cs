@@ -67,13 +67,14 @@ public sealed class BenchOptions
     public long Warmup { get; private set; } = 500;
     public int QueueConsumers { get; private set; } = 10_000;
     public int StatusRequests { get; private set; } = 20_000;
+    public int CheckoutConsumers { get; private set; } = 2000;
     public bool InMemory { get; private set; }
     public bool Help { get; private set; }
 
     public const string Usage = """
         usage: Fanfare.Emulator.Bench --emulator PATH/Fanfare.Emulator.dll [options]
           --scenario LIST     comma-separated: startup, reset, guest, refresh, queue-enter, queue-status,
-                              queue-advance-24h, all (default all; repeatable)
+                              queue-advance-24h, checkout, all (default all; repeatable)
           --runs N            startup runs (median reported; default 3)
           --resets N          timed resets (median reported; default 20)
           --requests N        request budget per load scenario (default 5000)
@@ -82,6 +83,7 @@ public sealed class BenchOptions
           --warmup N          untimed requests before each load scenario (default 500)
           --queue-consumers N consumers entering the queue in the queue scenarios (default 10000)
           --status-requests N GET /queues/{id}/status requests of queue-status (default 20000)
+          --checkout-consumers N admitted consumers each checking out once in the checkout scenario (default 2000)
           --in-memory         run the emulator with --in-memory instead of a SQLite file
         """;
 
@@ -103,6 +105,7 @@ public sealed class BenchOptions
                 case "--warmup": o.Warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--queue-consumers": o.QueueConsumers = Positive(Next()); break;
                 case "--status-requests": o.StatusRequests = Positive(Next()); break;
+                case "--checkout-consumers": o.CheckoutConsumers = Positive(Next()); break;
                 case "--in-memory": o.InMemory = true; break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");

@@ -141,7 +141,7 @@ public sealed class QueueFixture : IAsyncDisposable
     public static async Task<JsonArray> ParticipantsAsync(HttpClient admin, string queueId) =>
         (JsonArray)(await Http.SendJsonAsync(admin, HttpMethod.Get, $"/_emulator/distributions/{queueId}/participants", null))["participants"]!;
 
-    private static async Task<string> GuestAsync(HttpClient http, string pk, CancellationToken ct)
+    internal static async Task<string> GuestAsync(HttpClient http, string pk, CancellationToken ct)
     {
         using var req = new HttpRequestMessage(HttpMethod.Post, "/auth/guest");
         req.Headers.Add("X-Publishable-Key", pk);

@@ -21,7 +21,7 @@ public interface IScenario
 public static class Scenarios
 {
     public static readonly IScenario[] All = [new StartupScenario(), new ResetScenario(), new GuestScenario(), new RefreshScenario(),
-        new QueueEnterScenario(), new QueueStatusScenario(), new QueueAdvanceScenario()];
+        new QueueEnterScenario(), new QueueStatusScenario(), new QueueAdvanceScenario(), new CheckoutScenario()];
 }
 
 /// <summary>Shared state: the options, and one long-running emulator that the throughput scenarios share.</summary>

@@ -106,7 +106,7 @@ public sealed class ExperiencesAdminTests(EmulatorServer emu) : IClassFixture<Em
             ["sequence"] = new JsonObject
             {
                 ["name"] = "Main", ["priority"] = 5, ["accessCode"] = "SECRET",
-                ["sequenceProducts"] = new JsonArray(new JsonObject { ["productId"] = "0190a0a0-0000-7000-8000-0000000000aa", ["weight"] = 3 }),
+                ["sequenceProducts"] = new JsonArray(new JsonObject { ["productId"] = "0190f000-0000-7000-8000-000000000101", ["weight"] = 3 }), // a seeded product
                 ["appointments"] = new JsonArray(new JsonObject
                 {
                     ["name"] = "Fitting", ["openAt"] = XApi.Iso(open), ["closeAt"] = XApi.Iso(open.AddHours(8)),

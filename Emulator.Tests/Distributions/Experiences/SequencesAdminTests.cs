@@ -6,7 +6,8 @@ namespace Fanfare.Emulator.Tests.Distributions.Experiences;
 /// <summary>Admin sequences (CRUD, relations, products, order limits) and scheduled events.</summary>
 public sealed class SequencesAdminTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
 {
-    private const string P1 = "0190a0a0-0000-7000-8000-000000000001", P2 = "0190a0a0-0000-7000-8000-000000000002", P3 = "0190a0a0-0000-7000-8000-000000000003";
+    // P1, P2: products of the default seed (sequence products must name real products); P3 names nothing
+    private const string P1 = "0190f000-0000-7000-8000-000000000101", P2 = "0190f000-0000-7000-8000-000000000102", P3 = "0190a0a0-0000-7000-8000-000000000003";
 
     [Fact]
     public async Task Sequence_crud_with_relations_and_cascade()

@@ -73,7 +73,7 @@ public sealed class ExperienceFields
 /// its sequences (see <see cref="SequenceService.Archive"/>).
 /// </summary>
 public sealed class ExperienceService(DocumentStore store, IdGenerator ids, ClockResolver clocks, DistributionRegistry registry,
-    DistributionLifecycle lifecycle, SequenceService sequences, WaitlistEngine waitlists)
+    DistributionLifecycle lifecycle, SequenceService sequences, WaitlistEngine waitlists, Commerce.Catalogue.CatalogueService catalogue)
 {
     public const string NotFound = "Experience not found";
 
@@ -330,7 +330,7 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
             ["id"] = e.Id, ["organizationId"] = e.OrganizationId, ["createdAt"] = Json.Iso(e.CreatedAt), ["createdBy"] = e.CreatedBy,
             ["archived"] = e.Archived, ["name"] = e.Name, ["timeZone"] = e.TimeZone ?? org.TimeZone,
             ["closeAt"] = Json.Iso(close), ["i18n"] = e.I18n?.DeepClone(), ["openAt"] = Json.Iso(open),
-            ["products"] = e.Products?.DeepClone(), ["theme"] = e.Theme?.DeepClone(),
+            ["products"] = catalogue.ResolveExperienceProducts(e.Products), ["theme"] = e.Theme?.DeepClone(),
             ["updatedAt"] = Json.Iso(e.UpdatedAt), ["updatedBy"] = e.UpdatedBy,
         };
         if (withSequences)
@@ -354,7 +354,7 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
             ["id"] = e.Id, ["name"] = e.Name, ["timeZone"] = e.TimeZone ?? org.TimeZone, ["currencyCode"] = org.CurrencyCode,
             ["closeAt"] = Json.Iso(close), ["openAt"] = Json.Iso(open),
             ["hasProtectedSequences"] = e.AccessCode is { Length: > 0 } || seqs.Any(s => s.AccessCode is { Length: > 0 }),
-            ["i18n"] = e.I18n?.DeepClone(), ["products"] = e.Products?.DeepClone(), ["theme"] = e.Theme?.DeepClone(),
+            ["i18n"] = e.I18n?.DeepClone(), ["products"] = catalogue.ResolveExperienceProducts(e.Products), ["theme"] = e.Theme?.DeepClone(),
         };
         var arr = new JsonArray();
         foreach (var s in seqs)

@@ -51,7 +51,7 @@ public sealed class SequenceFields
 /// cancelled) and its waitlist. No HTTP here.
 /// </summary>
 public sealed class SequenceService(DocumentStore store, IdGenerator ids, ClockResolver clocks, DistributionRegistry registry,
-    DistributionLifecycle lifecycle, WaitlistEngine waitlists)
+    DistributionLifecycle lifecycle, WaitlistEngine waitlists, Commerce.Catalogue.CatalogueService catalogue)
 {
     public const string NotFound = "Sequence not found";
 
@@ -174,12 +174,20 @@ public sealed class SequenceService(DocumentStore store, IdGenerator ids, ClockR
 
     public List<SequenceProduct> Products(Sequence s) => store.Where<SequenceProduct>(p => p.SequenceId == s.Id && !p.Archived);
 
+    private void RequireCatalogueProduct(Sequence s, string productId)
+    {
+        if (catalogue.FindProduct(s.OrganizationId, productId) is not { Archived: false })
+            throw ApiErrors.NotFoundError(Commerce.Catalogue.CatalogueService.ProductNotFound);
+    }
+
     public SequenceProduct RequireProduct(Sequence s, string productId) =>
         Products(s).FirstOrDefault(p => p.ProductId == productId) ?? throw ApiErrors.NotFoundError("Sequence product not found");
 
-    /// <summary>Adds a weighted product; the same product twice is a 400 <c>unique</c> issue on <c>productId</c>.</summary>
+    /// <summary>Adds a weighted product; the same product twice is a 400 <c>unique</c> issue on <c>productId</c>; a product
+    /// that is not an active product of the organization's catalogue is a 404 <c>Product not found</c>.</summary>
     public SequenceProduct AddProduct(Sequence s, string productId, int weight, string actor)
     {
+        RequireCatalogueProduct(s, productId);
         return store.Transaction(() =>
         {
             if (Products(s).Any(p => p.ProductId == productId))
@@ -197,6 +205,7 @@ public sealed class SequenceService(DocumentStore store, IdGenerator ids, ClockR
     /// <summary>Bulk upsert: the list becomes exactly <paramref name="items"/> (kept products keep their ids).</summary>
     public List<SequenceProduct> ReplaceProducts(Sequence s, IReadOnlyList<(string ProductId, int Weight)> items, string actor)
     {
+        foreach (var (productId, _) in items) RequireCatalogueProduct(s, productId); // all checked before anything changes
         return store.Transaction(() =>
         {
             var existing = Products(s).ToDictionary(p => p.ProductId);
