@@ -24,10 +24,10 @@ public sealed class AudiencesTests(EmulatorServer emu) : IClassFixture<EmulatorS
 
         var created = (await emu.Admin.PostJsonAsync("/audiences", new JsonObject
         {
-            ["name"] = "Big spenders", ["type"] = "DYNAMIC", ["rules"] = new JsonArray(Rule("ltv", "GREATER_THAN_OR_EQUAL", 100)),
+            ["name"] = "Big spenders", ["type"] = "DYNAMIC", ["rules"] = new JsonArray(Rule("ltv", "GREATER_THAN_OR_EQUAL", 100), Rule("email", "CONTAINS", "@aud.test")),
         }, sk)).EnsureStatus(200);
         var id = created["id"].GetValue<string>();
-        Assert.Single(created["rules"].AsArray());
+        Assert.Equal(2, created["rules"].AsArray().Count);
         Assert.Empty(created["imports"].AsArray());
 
         var count = await emu.Admin.GetJsonAsync($"/audiences/{id}/count", sk);
@@ -162,8 +162,10 @@ public sealed class AudiencesTests(EmulatorServer emu) : IClassFixture<EmulatorS
         var gold = created["audiences"].AsArray().First(a => a!["name"]!.GetValue<string>() == "Gold")!;
         Assert.Equal(groupId, gold["groupId"]!.GetValue<string>());
         Assert.Equal("SEGMENTED_VALUE", gold["groupType"]!.GetValue<string>());
-        var goldMembers = await emu.Admin.GetJsonAsync($"/audiences/{gold["id"]!.GetValue<string>()}/members", sk);
-        Assert.Equal(ids[1], Assert.Single(goldMembers["data"]!.AsArray())!["id"]!.GetValue<string>());
+        var goldMembers = (await emu.Admin.GetJsonAsync($"/audiences/{gold["id"]!.GetValue<string>()}/members?first=100", sk))["data"]!.AsArray();
+        Assert.Contains(goldMembers, c => c!["id"]!.GetValue<string>() == ids[1]);
+        Assert.DoesNotContain(goldMembers, c => c!["id"]!.GetValue<string>() == ids[0]);
+        Assert.All(goldMembers, c => Assert.True(c!["loyaltyBalance"]!.GetValue<int>() >= 500));
 
         Assert.Equal(2, (await emu.Admin.GetJsonAsync($"/audiences/groups/{groupId}", sk)).AsArray().Count);
         var groupMembers = await emu.Admin.GetJsonAsync($"/audiences/groups/{groupId}/members?first=100", sk);

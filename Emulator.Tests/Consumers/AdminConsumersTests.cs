@@ -149,13 +149,13 @@ public sealed class AdminConsumersTests(EmulatorServer emu) : IClassFixture<Emul
         var org = await emu.DemoOrgAsync();
         var sk = Sk(org.SecretKey);
         var ids = await emu.BatchAsync(org.SecretKey, "o1@people.test", "o2@people.test");
-        emu.CompleteOrder(org.Id, ids[0], "100.00");
+        emu.CompleteOrder(org.Id, ids[0], "300.00");
         emu.CompleteOrder(org.Id, ids[0], "50.50");
         emu.CompleteOrder(org.Id, ids[1], "10.00");
         var c = await emu.Admin.GetJsonAsync($"/consumers/{ids[0]}", sk);
         Assert.Equal(2, c["totalOrders"]!.GetValue<int>());
-        Assert.Equal("150.5", c["ltv"]!.GetValue<string>());
-        Assert.Equal("75.25", c["aov"]!.GetValue<string>());
+        Assert.Equal("350.5", c["ltv"]!.GetValue<string>());
+        Assert.Equal("175.25", c["aov"]!.GetValue<string>());
         Assert.NotNull(c["lastOrderAt"]);
         Assert.True(c["monetaryRank"]!.GetValue<int>() > 0);
 
@@ -165,7 +165,7 @@ public sealed class AdminConsumersTests(EmulatorServer emu) : IClassFixture<Emul
         var dist = await emu.Admin.GetJsonAsync("/consumers/distribution?field=ltv&buckets=5", sk);
         Assert.Equal("ltv", dist["field"]!.GetValue<string>());
         Assert.Equal(dist["totalCount"]!.GetValue<int>(), dist["buckets"]!.AsArray().Sum(b => b!["value"]!.GetValue<int>()));
-        Assert.Equal("150.5", dist["stats"]!["max"]!.GetValue<string>());
+        Assert.Equal("350.5", dist["stats"]!["max"]!.GetValue<string>());
         Assert.Equal(400, (await emu.Admin.GetAsync("/consumers/distribution?field=nope", sk)).Code);
     }
 
@@ -210,5 +210,43 @@ public sealed class AdminConsumersTests(EmulatorServer emu) : IClassFixture<Emul
         Assert.Equal(1, c["totalEngagements"]!.GetValue<int>());
         Assert.Equal("US", c["lastGeoCountry"]!.GetValue<string>());
         Assert.True(c["totalMessages"]!.GetValue<int>() >= 1);
+    }
+
+    [Fact]
+    public async Task The_default_seed_gives_every_new_operation_something_real()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        var sk = Sk(org.SecretKey);
+        var vip = (await emu.Admin.GetJsonAsync("/consumers?email=vip@fanfare.test", sk))["data"]![0]!;
+        Assert.Equal(2, vip["totalOrders"]!.GetValue<int>());
+        Assert.Equal("200", vip["ltv"]!.GetValue<string>());
+        Assert.Equal(300 + 220 + 180, vip["loyaltyBalance"]!.GetValue<int>()); // bonus + two conversions (100 + 1 per unit)
+        var vipId = vip["id"]!.GetValue<string>();
+        var buckets = (await emu.Admin.GetJsonAsync($"/consumers/{vipId}/loyalty-transactions", sk))["expiringBuckets"]!.AsArray();
+        Assert.Equal(3, buckets.Count); // fixed expiry after 12 months
+        var audiences = (await emu.Admin.GetJsonAsync("/audiences", sk))["data"]!.AsArray();
+        Assert.Contains(audiences, a => a!["type"]!.GetValue<string>() == "DYNAMIC" && a["groupId"] is null);
+        Assert.Equal(3, audiences.Count(a => a!["groupName"]?.GetValue<string>() == "Loyalty tiers"));
+        var mine = (await emu.Admin.GetJsonAsync($"/consumers/{vipId}/audiences", sk)).AsArray().Select(a => a!["name"]!.GetValue<string>()).ToList();
+        Assert.Contains("High value (LTV ≥ 100)", mine);
+        Assert.Contains("Silver", mine);
+        Assert.NotEmpty((await emu.Admin.GetJsonAsync($"/consumers/{vipId}/timeline", sk))["activities"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Openapi_lists_the_new_operations_on_their_ports()
+    {
+        await emu.ResetAsync();
+        var admin = (await emu.Admin.GetJsonAsync("/openapi/v1.json"))["paths"]!.AsObject();
+        foreach (var path in new[] { "/consumers", "/consumers/{id}", "/consumers/batch", "/consumers/distribution", "/consumers/{id}/audiences",
+                     "/consumers/{id}/loyalty-transactions", "/consumers/{id}/timeline", "/audiences", "/audiences/{audienceId}", "/audiences/{audienceId}/count",
+                     "/audiences/{audienceId}/import", "/audiences/{audienceId}/members", "/audiences/{audienceId}/rules", "/audiences/{audienceId}/rules/{ruleId}",
+                     "/audiences/{audienceId}/status", "/audiences/{audienceId}/sync", "/audiences/groups/{groupId}", "/audiences/groups/{groupId}/members",
+                     "/audiences/import/klaviyo", "/audiences/import/mailchimp", "/audiences/import/sendgrid", "/audiences/loyalty-tiers", "/audiences/loyalty-tiers/{groupId}" })
+            Assert.True(admin.ContainsKey(path), path);
+        var consumer = (await emu.Consumer.GetJsonAsync("/openapi/v1.json"))["paths"]!.AsObject();
+        foreach (var path in new[] { "/loyalty/balance", "/loyalty/expirations", "/loyalty/history" })
+            Assert.True(consumer.ContainsKey(path), path);
     }
 }

@@ -38,6 +38,30 @@ public sealed class AudiencesAdminApi : IFeatureModule
     private static readonly HashSet<string> ConsumerFields =
         JsonSerializer.SerializeToNode(new AdminConsumer { PrimarySyncSource = null }, ConsumersJson.Default.AdminConsumer)!.AsObject().Select(p => p.Key).ToHashSet();
 
+    /// <summary>
+    /// Seed: each organization's <c>audiences</c> (bodies of <c>POST /audiences</c>) and <c>loyaltyTiers</c> (bodies of
+    /// <c>POST /audiences/loyalty-tiers</c>); an invalid entry is logged and skipped.
+    /// </summary>
+    public void ApplySeed(IServiceProvider services, Organization org, JsonObject orgSeed, JsonObject seed)
+    {
+        var engine = services.GetRequiredService<AudienceEngine>();
+        var log = services.GetRequiredService<ILogger<AudiencesAdminApi>>();
+        foreach (var node in orgSeed["audiences"] as JsonArray ?? [])
+        {
+            var body = BodyReader.Parse(node?.ToJsonString());
+            var input = ReadAudience(body, create: true);
+            if (body.HasIssues) { log.LogWarning("Seed: organization {Org}: invalid audience skipped: {Entry}", org.Name, node?.ToJsonString()); continue; }
+            engine.Create(org.Id, input, "seed");
+        }
+        foreach (var node in orgSeed["loyaltyTiers"] as JsonArray ?? [])
+        {
+            var body = BodyReader.Parse(node?.ToJsonString());
+            var (groupName, attribute, tiers) = ReadTiers(body);
+            if (body.HasIssues) { log.LogWarning("Seed: organization {Org}: invalid loyaltyTiers entry skipped: {Entry}", org.Name, node?.ToJsonString()); continue; }
+            engine.SaveTiers(org.Id, null, groupName!, attribute!, tiers, "seed");
+        }
+    }
+
     public void MapEndpoints(EmulatorRoutes routes)
     {
         var g = routes.Admin.MapGroup("/audiences").WithTags("Audiences");

@@ -36,6 +36,66 @@ public sealed class ConsumersAdminApi : IFeatureModule
         services.AddSingleton<ConsumerTimelineService>();
     }
 
+    /// <summary>
+    /// Seed: each organization's <c>consumerHistory</c>: <c>[{email | phone, orders?: [{amount, currencyCode?, id?}],
+    /// beaconEvents?: [{eventName, eventProperties?}], loyaltyAdjustments?: [{delta, reason?}]}]</c>, applied at seed time
+    /// (after the seeded consumers and loyalty settings): orders are stored completed with their <c>order.completed</c>
+    /// event, beacon events are stored and handed to their subscribers, so attributes and points come out as they would live.
+    /// </summary>
+    public void ApplySeed(IServiceProvider services, Organizations.Organization org, JsonObject orgSeed, JsonObject seed)
+    {
+        if (orgSeed["consumerHistory"] is not JsonArray history) return;
+        var directory = services.GetRequiredService<ConsumerDirectory>();
+        var store = services.GetRequiredService<Infrastructure.Store.DocumentStore>();
+        var ids = services.GetRequiredService<Infrastructure.Ids.IdGenerator>();
+        var outbox = services.GetRequiredService<Infrastructure.Events.EventOutbox>();
+        var loyalty = services.GetRequiredService<Loyalty.LoyaltyEngine>();
+        var beaconSubscribers = services.GetServices<Analytics.IBeaconEventSubscriber>().ToList();
+        var now = services.GetRequiredService<Clock.ClockResolver>().For(org.Id).GetUtcNow();
+        var log = services.GetRequiredService<ILogger<ConsumersAdminApi>>();
+        foreach (var node in history)
+        {
+            if (node is not JsonObject h) continue;
+            var email = h["email"]?.GetValue<string>()?.Trim().ToLowerInvariant();
+            var phone = h["phone"]?.GetValue<string>() is { } p ? PhoneNumbers.Normalize(p, null) : null;
+            var c = (email is null ? null : directory.ByEmail(org.Id, email)) ?? (phone is null ? null : directory.ByPhone(org.Id, phone));
+            if (c is null) { log.LogWarning("Seed: organization {Org}: consumerHistory names no seeded consumer ({Entry})", org.Name, h.ToJsonString()); continue; }
+            foreach (var o in h["orders"] as JsonArray ?? [])
+            {
+                var amount = o?["amount"]?.GetValue<string>() ?? "0.00";
+                var order = new Commerce.Order
+                {
+                    Id = o?["id"]?.GetValue<string>() ?? ids.NewUuid("order"), OrganizationId = org.Id, ConsumerId = c.Id, Status = Commerce.OrderStatuses.Completed,
+                    TotalAmount = amount, CurrencyCode = o?["currencyCode"]?.GetValue<string>() ?? org.CurrencyCode, CreatedAt = now, CompletedAt = now,
+                };
+                store.Put(order);
+                outbox.Record(org.Id, "order.completed", new JsonObject
+                {
+                    ["orderId"] = order.Id, ["consumerId"] = c.Id, ["completedAt"] = Json.Iso(now), ["amount"] = amount, ["currencyCode"] = order.CurrencyCode,
+                });
+            }
+            foreach (var b in h["beaconEvents"] as JsonArray ?? [])
+            {
+                var name = b?["eventName"]?.GetValue<string>();
+                if (name is null) continue;
+                var evt = new Analytics.BeaconEvent
+                {
+                    Id = ids.NewUuid("beacon-event"), OrganizationId = org.Id, EventName = name, ConsumerId = c.Id, ReceivedAt = now,
+                    Body = new JsonObject
+                    {
+                        ["organizationId"] = org.Id, ["eventId"] = ids.NewUuid("beacon-event-id"), ["eventName"] = name, ["eventTimestamp"] = Json.Iso(now),
+                        ["consumerId"] = c.Id, ["eventProperties"] = b?["eventProperties"]?.DeepClone() ?? new JsonObject(),
+                    },
+                };
+                store.Put(evt);
+                foreach (var s in beaconSubscribers) s.OnBeaconEvent(evt);
+            }
+            foreach (var a in h["loyaltyAdjustments"] as JsonArray ?? [])
+                if (a?["delta"]?.GetValue<int>() is int delta && delta != 0)
+                    loyalty.Adjust(org.Id, c.Id, delta, a["reason"]?.GetValue<string>(), "admin", "seed");
+        }
+    }
+
     public void MapEndpoints(EmulatorRoutes routes)
     {
         var g = routes.Admin.MapGroup("/consumers").WithTags("Consumers");
