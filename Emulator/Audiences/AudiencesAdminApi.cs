@@ -86,7 +86,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             };
             var (items, start, end) = Pagination.Slice(list.ToList(), a => a.Id, req.Query);
             return TypedResults.Json(new AudiencePage(items.Select(a => engine.View(a)).ToList(), new PageInfo(start, end)), AudiencesJson.Default.AudiencePage);
-        }).WithName("getAudiences").WithSummary("List audiences with bidirectional cursor-based pagination");
+        }).WithName("getAudiences").Produces<AudiencePage>().WithSummary("List audiences with bidirectional cursor-based pagination");
 
         g.MapPost("", async (HttpRequest req, Caller caller, AudienceEngine engine) =>
         {
@@ -95,16 +95,16 @@ public sealed class AudiencesAdminApi : IFeatureModule
             var input = ReadAudience(body, create: true);
             body.ThrowIfInvalid();
             return TypedResults.Json(engine.View(engine.Create(org.Id, input, Actor)), AudiencesJson.Default.AudienceView);
-        }).WithName("postAudiences").WithSummary("Create an audience");
+        }).WithName("postAudiences").Produces<AudienceView>().WithSummary("Create an audience");
 
         // Literal segments first: /groups, /import, /loyalty-tiers.
         g.MapGet("/groups/{groupId}", (string groupId, Caller caller, AudienceEngine engine) =>
             TypedResults.Json(engine.Group(caller.RequireSecret().Id, groupId).Select(a => engine.View(a)).ToList(), AudiencesJson.Default.ListAudienceView))
-            .WithName("getAudiencesGroupsByGroupId").WithSummary("Get all audiences in a group");
+            .WithName("getAudiencesGroupsByGroupId").Produces<List<AudienceView>>().WithSummary("Get all audiences in a group");
 
         g.MapDelete("/groups/{groupId}", (string groupId, Caller caller, AudienceEngine engine) =>
             TypedResults.Json(engine.DeleteGroup(caller.RequireSecret().Id, groupId, Actor).Select(a => engine.View(a, full: false)).ToList(), AudiencesJson.Default.ListAudienceView))
-            .WithName("deleteAudiencesGroupsByGroupId").WithSummary("Delete all audiences in a group");
+            .WithName("deleteAudiencesGroupsByGroupId").Produces<List<AudienceView>>().WithSummary("Delete all audiences in a group");
 
         g.MapGet("/groups/{groupId}/members", (string groupId, HttpRequest req, Caller caller, AudienceEngine engine, ConsumerInsights insights) =>
         {
@@ -115,7 +115,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             var snapshot = insights.For(org.Id);
             var members = group.SelectMany(a => engine.Members(a, snapshot)).DistinctBy(c => c.Id).OrderBy(c => c.CreatedAt).ToList();
             return TypedResults.Json(MemberPage(members, snapshot, insights, req.Query), ConsumersJson.Default.ConsumerPage);
-        }).WithName("getAudiencesGroupsByGroupIdMembers").WithSummary("Get paginated members (consumers) across all audiences in a group, or filtered to a specific audience");
+        }).WithName("getAudiencesGroupsByGroupIdMembers").Produces<ConsumerPage>().WithSummary("Get paginated members (consumers) across all audiences in a group, or filtered to a specific audience");
 
         foreach (var provider in AudienceTypes.Providers)
         {
@@ -129,7 +129,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
                 if (listIds is { Count: 0 }) body.AddIssue("listIds", "min_length", ">=1", body.Root["listIds"], "Invalid length: Expected >=1 but received 0");
                 body.ThrowIfInvalid();
                 return TypedResults.Json(imports.ImportLists(org.Id, provider, listIds!, Actor), AudiencesJson.Default.ListImportResult);
-            }).WithName("postAudiencesImport" + name).WithSummary($"Import multiple {title} lists as synced audiences");
+            }).WithName("postAudiencesImport" + name).Produces<ListImportResult>().WithSummary($"Import multiple {title} lists as synced audiences");
         }
 
         g.MapPost("/loyalty-tiers", async (HttpRequest req, Caller caller, AudienceEngine engine) =>
@@ -140,7 +140,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             var (gid, list) = engine.SaveTiers(org.Id, null, groupName!, attribute!, tiers, Actor);
             return TypedResults.Json(new TierGroupResult(gid, list.Select(a => engine.View(a)).ToList()), AudiencesJson.Default.TierGroupResult);
-        }).WithName("postAudiencesLoyaltyTiers").WithSummary("Create multiple audiences for loyalty tiers with non-overlapping ranges");
+        }).WithName("postAudiencesLoyaltyTiers").Produces<TierGroupResult>().WithSummary("Create multiple audiences for loyalty tiers with non-overlapping ranges");
 
         g.MapPut("/loyalty-tiers/{groupId}", async (string groupId, HttpRequest req, Caller caller, AudienceEngine engine) =>
         {
@@ -151,11 +151,11 @@ public sealed class AudiencesAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             var (gid, list) = engine.SaveTiers(org.Id, groupId, groupName!, attribute!, tiers, Actor);
             return TypedResults.Json(new TierGroupResult(gid, list.Select(a => engine.View(a)).ToList()), AudiencesJson.Default.TierGroupResult);
-        }).WithName("putAudiencesLoyaltyTiersByGroupId").WithSummary("Update loyalty tier audiences in a group");
+        }).WithName("putAudiencesLoyaltyTiersByGroupId").Produces<TierGroupResult>().WithSummary("Update loyalty tier audiences in a group");
 
         g.MapGet("/{audienceId}", (string audienceId, Caller caller, AudienceEngine engine) =>
             TypedResults.Json(engine.View(engine.Require(caller.RequireSecret().Id, audienceId)), AudiencesJson.Default.AudienceView))
-            .WithName("getAudiencesByAudienceId").WithSummary("Get an audience");
+            .WithName("getAudiencesByAudienceId").Produces<AudienceView>().WithSummary("Get an audience");
 
         g.MapPut("/{audienceId}", async (string audienceId, HttpRequest req, Caller caller, AudienceEngine engine) =>
         {
@@ -165,17 +165,17 @@ public sealed class AudiencesAdminApi : IFeatureModule
             var input = ReadAudience(body, create: false);
             body.ThrowIfInvalid();
             return TypedResults.Json(engine.View(engine.Update(org.Id, audienceId, input, Actor), full: false), AudiencesJson.Default.AudienceView);
-        }).WithName("putAudiencesByAudienceId").WithSummary("Update an audience");
+        }).WithName("putAudiencesByAudienceId").Produces<AudienceView>().WithSummary("Update an audience");
 
         g.MapDelete("/{audienceId}", (string audienceId, Caller caller, AudienceEngine engine) =>
             TypedResults.Json(engine.View(engine.Delete(caller.RequireSecret().Id, audienceId, Actor), full: false), AudiencesJson.Default.AudienceView))
-            .WithName("deleteAudiencesByAudienceId").WithSummary("Delete an audience");
+            .WithName("deleteAudiencesByAudienceId").Produces<AudienceView>().WithSummary("Delete an audience");
 
         g.MapGet("/{audienceId}/count", (string audienceId, Caller caller, AudienceEngine engine) =>
         {
             var a = engine.Require(caller.RequireSecret().Id, audienceId);
             return TypedResults.Json(new AudienceCount(a.Id, engine.Members(a).Count), AudiencesJson.Default.AudienceCount);
-        }).WithName("getAudiencesByAudienceIdCount").WithSummary("Get the current member count for an audience");
+        }).WithName("getAudiencesByAudienceIdCount").Produces<AudienceCount>().WithSummary("Get the current member count for an audience");
 
         g.MapGet("/{audienceId}/import", (string audienceId, Caller caller, AudienceEngine engine, AudienceImports imports) =>
         {
@@ -183,7 +183,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             engine.Require(org.Id, audienceId);
             var imp = imports.Latest(org.Id, audienceId) ?? throw ApiErrors.NotFoundError("Audience import not found");
             return TypedResults.Json(AudienceEngine.ImportView(imp), AudiencesJson.Default.AudienceImportView);
-        }).WithName("getAudiencesByAudienceIdImport").WithSummary("Get the import for an audience");
+        }).WithName("getAudiencesByAudienceIdImport").Produces<AudienceImportView>().WithSummary("Get the import for an audience");
 
         g.MapPost("/{audienceId}/import", (string audienceId, HttpRequest req, Caller caller, AudienceImports imports) =>
         {
@@ -191,7 +191,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             var imp = imports.CreateCsvImport(org.Id, audienceId, Actor);
             var url = $"{req.Scheme}://{req.Host}/_emulator/audience-imports/{imp.Id}/upload";
             return TypedResults.Json(AudienceEngine.ImportView(imp, url), AudiencesJson.Default.AudienceImportView);
-        }).WithName("postAudiencesByAudienceIdImport").WithSummary("Create a new audience import");
+        }).WithName("postAudiencesByAudienceIdImport").Produces<AudienceImportView>().WithSummary("Create a new audience import");
 
         g.MapGet("/{audienceId}/members", (string audienceId, HttpRequest req, Caller caller, AudienceEngine engine, ConsumerInsights insights) =>
         {
@@ -199,7 +199,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             var a = engine.Require(org.Id, audienceId);
             var snapshot = insights.For(org.Id);
             return TypedResults.Json(MemberPage(engine.Members(a, snapshot), snapshot, insights, req.Query), ConsumersJson.Default.ConsumerPage);
-        }).WithName("getAudiencesByAudienceIdMembers").WithSummary("Get paginated members (consumers) of an audience");
+        }).WithName("getAudiencesByAudienceIdMembers").Produces<ConsumerPage>().WithSummary("Get paginated members (consumers) of an audience");
 
         g.MapPost("/{audienceId}/members", async (string audienceId, HttpRequest req, Caller caller, AudienceEngine engine) =>
         {
@@ -210,13 +210,13 @@ public sealed class AudiencesAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             var added = engine.AddMembers(org.Id, audienceId, ids!, Actor);
             return TypedResults.Json(new AudienceMembersAdded(audienceId, added), AudiencesJson.Default.AudienceMembersAdded);
-        }).WithName("postAudiencesByAudienceIdMembers").WithSummary("Add members to a static-list audience");
+        }).WithName("postAudiencesByAudienceIdMembers").Produces<AudienceMembersAdded>().WithSummary("Add members to a static-list audience");
 
         g.MapGet("/{audienceId}/rules", (string audienceId, Caller caller, AudienceEngine engine) =>
         {
             var a = engine.Require(caller.RequireSecret().Id, audienceId);
             return TypedResults.Json(a.Rules.Select(r => AudienceEngine.RuleView(a, r)).ToList(), AudiencesJson.Default.ListAudienceRuleView);
-        }).WithName("getAudiencesByAudienceIdRules").WithSummary("List rules for an audience");
+        }).WithName("getAudiencesByAudienceIdRules").Produces<List<AudienceRuleView>>().WithSummary("List rules for an audience");
 
         g.MapPost("/{audienceId}/rules", async (string audienceId, HttpRequest req, Caller caller, AudienceEngine engine) =>
         {
@@ -227,7 +227,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             var r = engine.AddRule(org.Id, audienceId, rule!, Actor);
             return TypedResults.Json(AudienceEngine.RuleView(a, r), AudiencesJson.Default.AudienceRuleView);
-        }).WithName("postAudiencesByAudienceIdRules").WithSummary("Create a rule for an audience");
+        }).WithName("postAudiencesByAudienceIdRules").Produces<AudienceRuleView>().WithSummary("Create a rule for an audience");
 
         g.MapPut("/{audienceId}/rules", async (string audienceId, HttpRequest req, Caller caller, AudienceEngine engine) =>
         {
@@ -238,13 +238,13 @@ public sealed class AudiencesAdminApi : IFeatureModule
             body.ThrowIfInvalid();
             var list = engine.ReplaceRules(org.Id, audienceId, rules!, Actor);
             return TypedResults.Json(list.Select(r => AudienceEngine.RuleView(a, r)).ToList(), AudiencesJson.Default.ListAudienceRuleView);
-        }).WithName("putAudiencesByAudienceIdRules").WithSummary("Replace all rules for an audience");
+        }).WithName("putAudiencesByAudienceIdRules").Produces<List<AudienceRuleView>>().WithSummary("Replace all rules for an audience");
 
         g.MapGet("/{audienceId}/rules/{ruleId}", (string audienceId, string ruleId, Caller caller, AudienceEngine engine) =>
         {
             var a = engine.Require(caller.RequireSecret().Id, audienceId);
             return TypedResults.Json(AudienceEngine.RuleView(a, engine.RequireRule(a, ruleId)), AudiencesJson.Default.AudienceRuleView);
-        }).WithName("getAudiencesByAudienceIdRulesByRuleId").WithSummary("Get an audience rule");
+        }).WithName("getAudiencesByAudienceIdRulesByRuleId").Produces<AudienceRuleView>().WithSummary("Get an audience rule");
 
         g.MapPut("/{audienceId}/rules/{ruleId}", async (string audienceId, string ruleId, HttpRequest req, Caller caller, AudienceEngine engine) =>
         {
@@ -265,14 +265,14 @@ public sealed class AudiencesAdminApi : IFeatureModule
             check.ThrowIfInvalid();
             var r = engine.UpdateRule(org.Id, audienceId, ruleId, body.Root, Actor);
             return TypedResults.Json(AudienceEngine.RuleView(a, r), AudiencesJson.Default.AudienceRuleView);
-        }).WithName("putAudiencesByAudienceIdRulesByRuleId").WithSummary("Update an audience rule");
+        }).WithName("putAudiencesByAudienceIdRulesByRuleId").Produces<AudienceRuleView>().WithSummary("Update an audience rule");
 
         g.MapDelete("/{audienceId}/rules/{ruleId}", (string audienceId, string ruleId, Caller caller, AudienceEngine engine) =>
         {
             var org = caller.RequireSecret();
             var a = engine.Require(org.Id, audienceId);
             return TypedResults.Json(AudienceEngine.RuleView(a, engine.DeleteRule(org.Id, audienceId, ruleId, Actor)), AudiencesJson.Default.AudienceRuleView);
-        }).WithName("deleteAudiencesByAudienceIdRulesByRuleId").WithSummary("Delete an audience rule");
+        }).WithName("deleteAudiencesByAudienceIdRulesByRuleId").Produces<AudienceRuleView>().WithSummary("Delete an audience rule");
 
         g.MapGet("/{audienceId}/status", (string audienceId, Caller caller, AudienceEngine engine, AudienceImports imports, Infrastructure.Store.DocumentStore store) =>
         {
@@ -284,18 +284,18 @@ public sealed class AudiencesAdminApi : IFeatureModule
             var view = engine.View(a, full: false);
             return TypedResults.Json(new AudienceStatus(a.Id, a.Version, false, inProgress, view.LastRefreshedAt, Json.Iso(src?.LastSyncedAt),
                 inProgress ? 1 : 0, a.RefreshIntervalSeconds, src?.SyncStatus), AudiencesJson.Default.AudienceStatus);
-        }).WithName("getAudiencesByAudienceIdStatus").WithSummary("Get audience materialization status");
+        }).WithName("getAudiencesByAudienceIdStatus").Produces<AudienceStatus>().WithSummary("Get audience materialization status");
 
         g.MapPost("/{audienceId}/sync", (string audienceId, Caller caller, AudienceImports imports) =>
         {
             var source = imports.Sync(caller.RequireSecret().Id, audienceId, Actor);
             return TypedResults.Json(new AudienceSyncStarted(true, source.Id, "PENDING"), AudiencesJson.Default.AudienceSyncStarted);
-        }).WithName("postAudiencesByAudienceIdSync").WithSummary("Re-sync a synced list audience from its external source");
+        }).WithName("postAudiencesByAudienceIdSync").Produces<AudienceSyncStarted>().WithSummary("Re-sync a synced list audience from its external source");
 
         // admin-part2.md GET /consumers/{id}/audiences
         routes.Admin.MapGet("/consumers/{id}/audiences", (string id, Caller caller, AudienceEngine engine) =>
             TypedResults.Json(engine.AudiencesOf(caller.RequireSecret().Id, id).Select(a => engine.View(a, full: false)).ToList(), AudiencesJson.Default.ListAudienceView))
-            .WithTags("Consumers").WithName("getConsumersByIdAudiences").WithSummary("Get all audiences a consumer is a member of");
+            .WithTags("Consumers").WithName("getConsumersByIdAudiences").Produces<List<AudienceView>>().WithSummary("Get all audiences a consumer is a member of");
 
         MapControl(routes);
     }
@@ -329,14 +329,14 @@ public sealed class AudiencesAdminApi : IFeatureModule
             var org = Org(orgs, orgId);
             var list = imports.PutList(org.Id, provider, listId, name, members);
             return TypedResults.Json(ListView(list), AudiencesJson.Default.SourceListView);
-        }).WithName("emulatorAudienceSourcePut").WithSummary("Creates or replaces a list of an emulated email provider (Klaviyo, Mailchimp, SendGrid).");
+        }).WithName("emulatorAudienceSourcePut").Produces<SourceListView>().WithSummary("Creates or replaces a list of an emulated email provider (Klaviyo, Mailchimp, SendGrid).");
 
         c.MapGet("", (string provider, HttpRequest req, OrganizationDirectory orgs, AudienceImports imports) =>
         {
             CheckProvider(provider);
             var org = Org(orgs, req.Query["organizationId"].FirstOrDefault());
             return TypedResults.Json(imports.Lists(org.Id, provider).Select(ListView).ToList(), AudiencesJson.Default.ListSourceListView);
-        }).WithName("emulatorAudienceSourceList").WithSummary("The lists an emulated email provider holds.");
+        }).WithName("emulatorAudienceSourceList").Produces<List<SourceListView>>().WithSummary("The lists an emulated email provider holds.");
 
         c.MapDelete("/{listId}", (string provider, string listId, HttpRequest req, OrganizationDirectory orgs, AudienceImports imports) =>
         {
@@ -351,7 +351,7 @@ public sealed class AudiencesAdminApi : IFeatureModule
             using var reader = new StreamReader(req.Body);
             var csv = await reader.ReadToEndAsync();
             return TypedResults.Json(AudienceEngine.ImportView(imports.Upload(importId, csv)), AudiencesJson.Default.AudienceImportView);
-        }).WithTags("Emulator audience sources").WithName("emulatorAudienceImportUpload").WithSummary("The uploadUrl of a CSV audience import (columns email, phone, fullName).");
+        }).WithTags("Emulator audience sources").WithName("emulatorAudienceImportUpload").Produces<AudienceImportView>().WithSummary("The uploadUrl of a CSV audience import (columns email, phone, fullName).");
     }
 
     private static void CheckProvider(string provider)

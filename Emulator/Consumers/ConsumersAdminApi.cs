@@ -107,7 +107,7 @@ public sealed class ConsumersAdminApi : IFeatureModule
             var all = svc.List(org.Id, ReadQuery(req.Query));
             var (items, start, end) = Pagination.Slice(all, v => v.Id, req.Query);
             return TypedResults.Json(new ConsumerPage(items, new PageInfo(start, end)), ConsumersJson.Default.ConsumerPage);
-        }).WithName("getConsumers").WithSummary("List consumers with bidirectional cursor-based pagination");
+        }).WithName("getConsumers").Produces<ConsumerPage>().WithSummary("List consumers with bidirectional cursor-based pagination");
 
         // admin-part2.md GET /consumers/distribution
         g.MapGet("/distribution", (HttpRequest req, Caller caller, AdminConsumerService svc) =>
@@ -119,7 +119,7 @@ public sealed class ConsumersAdminApi : IFeatureModule
                     "\"" + field + "\"", $"Invalid type: Expected one of {string.Join(", ", AdminConsumerService.NumericFields)} but received \"{field}\"");
             var buckets = IntQuery(req, "buckets", 10, 1, 50);
             return TypedResults.Json(svc.Distribution(org.Id, field, buckets), ConsumersJson.Default.ConsumerDistribution);
-        }).WithName("getConsumersDistribution").WithSummary("Get distribution of consumer attribute values for visualization");
+        }).WithName("getConsumersDistribution").Produces<ConsumerDistribution>().WithSummary("Get distribution of consumer attribute values for visualization");
 
         // admin-part2.md POST /consumers/batch
         g.MapPost("/batch", async (HttpRequest req, Caller caller, AdminConsumerService svc) =>
@@ -151,12 +151,12 @@ public sealed class ConsumersAdminApi : IFeatureModule
             }
             body.ThrowIfInvalid();
             return TypedResults.Json(svc.Batch(org.Id, items, Actor), ConsumersJson.Default.ListAdminConsumer);
-        }).WithName("postConsumersBatch").WithSummary("Create consumers");
+        }).WithName("postConsumersBatch").Produces<List<AdminConsumer>>().WithSummary("Create consumers");
 
         // admin-part2.md GET /consumers/{id}
         g.MapGet("/{id}", (string id, Caller caller, AdminConsumerService svc) =>
             TypedResults.Json(svc.Get(caller.RequireSecret().Id, id), ConsumersJson.Default.AdminConsumer))
-            .WithName("getConsumersById").WithSummary("Get a single consumer with sync sources");
+            .WithName("getConsumersById").Produces<AdminConsumer>().WithSummary("Get a single consumer with sync sources");
 
         // admin-part2.md PUT /consumers/{id}
         g.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, AdminConsumerService svc) =>
@@ -174,12 +174,12 @@ public sealed class ConsumersAdminApi : IFeatureModule
             var changes = new ConsumerChanges(email, body.Root.ContainsKey("email"), fullName, body.Root.ContainsKey("fullName"), metadata,
                 body.Root.ContainsKey("metadata"), phone, body.Root.ContainsKey("phone"), smsOptOut, status);
             return TypedResults.Json(svc.Update(org.Id, id, changes, Actor), ConsumersJson.Default.AdminConsumer);
-        }).WithName("putConsumersById").WithSummary("Update a consumer");
+        }).WithName("putConsumersById").Produces<AdminConsumer>().WithSummary("Update a consumer");
 
         // admin-part2.md DELETE /consumers/{id}
         g.MapDelete("/{id}", (string id, Caller caller, AdminConsumerService svc) =>
             TypedResults.Json(svc.Delete(caller.RequireSecret().Id, id, Actor), ConsumersJson.Default.AdminConsumer))
-            .WithName("deleteConsumersById").WithSummary("Archive a consumer (the documented deletion: sessions revoked, personal fields erased)");
+            .WithName("deleteConsumersById").Produces<AdminConsumer>().WithSummary("Archive a consumer (the documented deletion: sessions revoked, personal fields erased)");
 
         // admin-part2.md GET /consumers/{id}/loyalty-transactions
         g.MapGet("/{id}/loyalty-transactions", (string id, HttpRequest req, Caller caller, AdminConsumerService svc) =>
@@ -188,7 +188,7 @@ public sealed class ConsumersAdminApi : IFeatureModule
             var limit = IntQuery(req, "limit", 50, 1, 100);
             var cursor = req.Query["cursor"].FirstOrDefault() ?? req.Query["after"].FirstOrDefault();
             return TypedResults.Json(svc.LoyaltyTransactions(org.Id, id, limit, string.IsNullOrEmpty(cursor) ? null : cursor), ConsumersJson.Default.LoyaltyTransactionsPage);
-        }).WithName("getConsumersByIdLoyaltyTransactions").WithSummary("Get consumer loyalty point transaction history with pagination");
+        }).WithName("getConsumersByIdLoyaltyTransactions").Produces<LoyaltyTransactionsPage>().WithSummary("Get consumer loyalty point transaction history with pagination");
 
         // admin-part2.md GET /consumers/{id}/timeline
         g.MapGet("/{id}/timeline", (string id, HttpRequest req, Caller caller, AdminConsumerService svc, ConsumerTimelineService timeline) =>
@@ -204,7 +204,7 @@ public sealed class ConsumersAdminApi : IFeatureModule
             }
             int? limit = req.Query.ContainsKey("limit") ? IntQuery(req, "limit", 100, 1, 1000) : null;
             return TypedResults.Json(timeline.Build(c, types, limit), ConsumersJson.Default.ConsumerTimeline);
-        }).WithName("getConsumersByIdTimeline").WithSummary("Get consumer activity timeline across all distribution types");
+        }).WithName("getConsumersByIdTimeline").Produces<ConsumerTimeline>().WithSummary("Get consumer activity timeline across all distribution types");
     }
 
     private static ConsumerQuery ReadQuery(IQueryCollection q)

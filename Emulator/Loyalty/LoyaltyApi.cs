@@ -92,7 +92,7 @@ public sealed class LoyaltyApi : IFeatureModule
             var (org, consumerId) = Me(caller);
             var s = engine.Standing(org, consumerId);
             return TypedResults.Json(new LoyaltyBalance(s.Balance, s.LifetimePoints), LoyaltyJson.Default.LoyaltyBalance);
-        }).WithName("getLoyaltyBalance").WithSummary("Get the consumer's loyalty balance and lifetime points");
+        }).WithName("getLoyaltyBalance").Produces<LoyaltyBalance>().WithSummary("Get the consumer's loyalty balance and lifetime points");
 
         // consumer-part2.md GET /loyalty/expirations?withinDays=
         g.MapGet("/expirations", (HttpRequest req, Caller caller, LoyaltyEngine engine) =>
@@ -101,7 +101,7 @@ public sealed class LoyaltyApi : IFeatureModule
             var days = IntQuery(req, "withinDays", 90, 1, 3650);
             var list = engine.Expirations(org, consumerId, days).Select(e => new LoyaltyExpiration(e.ExpiresOn, e.Points)).ToList();
             return TypedResults.Json(list, LoyaltyJson.Default.ListLoyaltyExpiration);
-        }).WithName("getLoyaltyExpirations").WithSummary("Get upcoming loyalty point expirations grouped by date");
+        }).WithName("getLoyaltyExpirations").Produces<List<LoyaltyExpiration>>().WithSummary("Get upcoming loyalty point expirations grouped by date");
 
         // consumer-part2.md GET /loyalty/history?limit=
         g.MapGet("/history", (HttpRequest req, Caller caller, LoyaltyEngine engine) =>
@@ -110,7 +110,7 @@ public sealed class LoyaltyApi : IFeatureModule
             var limit = IntQuery(req, "limit", 20, 1, 100);
             var list = engine.History(org, consumerId).Take(limit).Select(History).ToList();
             return TypedResults.Json(list, LoyaltyJson.Default.ListLoyaltyHistoryItem);
-        }).WithName("getLoyaltyHistory").WithSummary("Get loyalty point transaction history for the consumer");
+        }).WithName("getLoyaltyHistory").Produces<List<LoyaltyHistoryItem>>().WithSummary("Get loyalty point transaction history for the consumer");
 
         var c = routes.Control.MapGroup("/loyalty").WithTags("Emulator loyalty");
 
@@ -127,11 +127,11 @@ public sealed class LoyaltyApi : IFeatureModule
             var r = engine.Adjust(consumer.OrganizationId, consumer.Id, delta!.Value, reason, "admin", "emulator");
             return TypedResults.Json(new LoyaltyAdjustmentResult(r.Applied, r.AppliedAmount, r.Balance, r.LifetimePoints, r.TransactionId, r.Reason),
                 LoyaltyJson.Default.LoyaltyAdjustmentResult);
-        }).WithName("emulatorLoyaltyAdjust").WithSummary("Adds or removes points for a consumer (manual adjustment, actor admin).");
+        }).WithName("emulatorLoyaltyAdjust").Produces<LoyaltyAdjustmentResult>().WithSummary("Adds or removes points for a consumer (manual adjustment, actor admin).");
 
         c.MapGet("/settings", (HttpRequest req, OrganizationDirectory orgs, LoyaltyEngine engine) =>
             TypedResults.Json(View(engine.Settings(Org(orgs, req.Query["organizationId"]).Id)), LoyaltyJson.Default.LoyaltySettingsView))
-            .WithName("emulatorLoyaltySettingsGet").WithSummary("An organization's loyalty settings and effective points per event type.");
+            .WithName("emulatorLoyaltySettingsGet").Produces<LoyaltySettingsView>().WithSummary("An organization's loyalty settings and effective points per event type.");
 
         c.MapPut("/settings", async (HttpRequest req, OrganizationDirectory orgs, LoyaltyEngine engine) =>
         {
@@ -141,7 +141,7 @@ public sealed class LoyaltyApi : IFeatureModule
             body.ThrowIfInvalid();
             engine.SaveSettings(settings);
             return TypedResults.Json(View(settings), LoyaltyJson.Default.LoyaltySettingsView);
-        }).WithName("emulatorLoyaltySettingsPut").WithSummary("Replaces an organization's loyalty settings (omitted fields take their defaults).");
+        }).WithName("emulatorLoyaltySettingsPut").Produces<LoyaltySettingsView>().WithSummary("Replaces an organization's loyalty settings (omitted fields take their defaults).");
     }
 
     private static (string Org, string ConsumerId) Me(Caller caller)
