@@ -119,3 +119,18 @@ public sealed class LoyaltyBucket : IDocument
     public int Points { get; set; }
     public int Remaining { get; set; }
 }
+
+/// <summary>
+/// A consumer's index into the ledger (<see cref="Id"/> = the consumer id): its transactions and buckets by id and the
+/// earning keys already used, so earning on the hot path (every queue entry) never scans the whole ledger.
+/// </summary>
+public sealed class LoyaltyAccount : IDocument
+{
+    public string Id { get; set; } = "";
+    public string OrganizationId { get; set; } = "";
+    public List<string> TransactionIds { get; set; } = [];
+    public List<string> BucketIds { get; set; } = [];
+    public Dictionary<string, string> DedupeKeys { get; set; } = [];
+    /// <summary>Bookings + waitlist entries in the store when this account was last reconciled with them.</summary>
+    public int ReconciledRecords { get; set; } = -1;
+}

@@ -9,6 +9,7 @@ using Fanfare.Emulator.Infrastructure.Scheduling;
 using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Organizations;
 using ConsumerDoc = Fanfare.Emulator.Consumers.Consumer;
+using Consumer = Fanfare.Emulator.Consumers.Consumer;
 
 namespace Fanfare.Emulator.Loyalty;
 
@@ -34,11 +35,32 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
 
     public void SaveSettings(LoyaltySettings settings) => store.Put(settings);
 
-    private List<LoyaltyBucket> Buckets(string organizationId, string consumerId) =>
-        store.Where<LoyaltyBucket>(b => b.OrganizationId == organizationId && b.ConsumerId == consumerId && b.Remaining > 0);
+    private LoyaltyAccount? Account(string organizationId, string consumerId) =>
+        store.Get<LoyaltyAccount>(consumerId) is { } a && a.OrganizationId == organizationId ? a : null;
 
+    private LoyaltyAccount OpenAccount(string organizationId, string consumerId) =>
+        Account(organizationId, consumerId) ?? new LoyaltyAccount { Id = consumerId, OrganizationId = organizationId };
+
+    private List<LoyaltyBucket> Buckets(string organizationId, string consumerId) =>
+        (Account(organizationId, consumerId)?.BucketIds ?? []).Select(id => store.Get<LoyaltyBucket>(id)).Where(b => b is { Remaining: > 0 }).Select(b => b!).ToList();
+
+    /// <summary>A consumer's transactions, oldest first.</summary>
     public List<LoyaltyTransaction> Transactions(string organizationId, string consumerId) =>
-        store.Where<LoyaltyTransaction>(t => t.OrganizationId == organizationId && t.ConsumerId == consumerId);
+        (Account(organizationId, consumerId)?.TransactionIds ?? []).Select(id => store.Get<LoyaltyTransaction>(id)).Where(t => t is not null).Select(t => t!).ToList();
+
+    private LoyaltyTransaction? ByKey(string organizationId, string consumerId, string key) =>
+        Account(organizationId, consumerId)?.DedupeKeys.TryGetValue(key, out var id) == true ? store.Get<LoyaltyTransaction>(id) : null;
+
+    /// <summary>Stores a transaction (and its bucket) and indexes them in the consumer's account.</summary>
+    private void Record(LoyaltyTransaction txn, LoyaltyBucket? bucket = null)
+    {
+        var account = OpenAccount(txn.OrganizationId, txn.ConsumerId);
+        store.Put(txn);
+        account.TransactionIds.Add(txn.Id);
+        if (txn.DedupeKey is not null) account.DedupeKeys[txn.DedupeKey] = txn.Id;
+        if (bucket is not null) { store.Put(bucket); account.BucketIds.Add(bucket.Id); }
+        store.Put(account);
+    }
 
     public LoyaltyStanding Standing(string organizationId, string consumerId)
     {
@@ -115,8 +137,7 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
             if (consumer is null || consumer.OrganizationId != organizationId || consumer.Archived) return null;
             var requested = settings.PointsFor(eventType) + extraPoints;
             if (requested <= 0) return null;
-            if (store.First<LoyaltyTransaction>(t => t.OrganizationId == organizationId && t.ConsumerId == consumerId && t.DedupeKey == dedupeKey) is not null)
-                return null;
+            if (ByKey(organizationId, consumerId, dedupeKey) is not null) return null;
 
             var points = requested;
             string? cappedBy = null;
@@ -177,16 +198,14 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
     {
         return store.Transaction(() =>
         {
-            var earned = store.First<LoyaltyTransaction>(t => t.OrganizationId == organizationId && t.ConsumerId == consumerId && t.DedupeKey == dedupeKey);
+            var earned = ByKey(organizationId, consumerId, dedupeKey);
             var reversalKey = "reversal:" + dedupeKey;
-            if (earned is null || earned.PointsDelta <= 0 || store.First<LoyaltyTransaction>(t => t.ConsumerId == consumerId && t.DedupeKey == reversalKey) is not null) return null;
+            if (earned is null || earned.PointsDelta <= 0 || ByKey(organizationId, consumerId, reversalKey) is not null) return null;
             var balance = Buckets(organizationId, consumerId).Sum(b => b.Remaining);
             var points = Math.Min(earned.PointsDelta, balance);
             if (points <= 0) return null;
             var txn = Debit(organizationId, consumerId, TxnTypes.Reversal, points, clocks.For(organizationId).GetUtcNow(), earned.SourceType, earned.SourceId, description, "system", null,
-                new JsonObject { ["reversedTransactionId"] = earned.Id }, countsAsActivity: false);
-            txn.DedupeKey = reversalKey;
-            store.Put(txn);
+                new JsonObject { ["reversedTransactionId"] = earned.Id }, countsAsActivity: false, dedupeKey: reversalKey);
             return txn;
         });
     }
@@ -201,7 +220,6 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
             Id = ids.NewUuid("loyalty-bucket"), OrganizationId = organizationId, ConsumerId = consumerId,
             EarnedAt = at, ExpiresAt = expires, Points = points, Remaining = points,
         };
-        store.Put(bucket);
         if (expires is { } e) scheduler.Schedule("loyalty-expire:" + bucket.Id, ExpireBucketJob, e, new JsonObject { ["bucketId"] = bucket.Id }, organizationId);
         var txn = new LoyaltyTransaction
         {
@@ -210,13 +228,13 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
             DedupeKey = dedupeKey, ActorType = actorType, ActorId = actorId, BucketId = bucket.Id, BucketEarnedOn = at, BucketExpiresOn = expires,
             Metadata = meta is { Count: > 0 } ? meta : null,
         };
-        store.Put(txn);
+        Record(txn, bucket);
         Touched(organizationId, consumerId, at);
         return txn;
     }
 
     private LoyaltyTransaction Debit(string organizationId, string consumerId, string txnType, int points, DateTimeOffset at, string? sourceType,
-        string? sourceId, string? description, string actorType, string? actorId, JsonObject? meta, bool countsAsActivity)
+        string? sourceId, string? description, string actorType, string? actorId, JsonObject? meta, bool countsAsActivity, string? dedupeKey = null)
     {
         var left = points;
         LoyaltyBucket? first = null;
@@ -234,8 +252,9 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
             Id = ids.NewUuid("loyalty-txn"), OrganizationId = organizationId, ConsumerId = consumerId, TxnType = txnType, PointsDelta = -(points - left),
             OccurredAt = at, SourceType = sourceType, SourceId = sourceId, SourceDescription = description, ActorType = actorType, ActorId = actorId,
             BucketId = first?.Id, BucketEarnedOn = first?.EarnedAt, BucketExpiresOn = first?.ExpiresAt, Metadata = meta is { Count: > 0 } ? meta : null,
+            DedupeKey = dedupeKey,
         };
-        store.Put(txn);
+        Record(txn);
         if (countsAsActivity) Touched(organizationId, consumerId, at);
         return txn;
     }
@@ -264,7 +283,7 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
             var points = b.Remaining;
             b.Remaining = 0;
             store.Put(b);
-            store.Put(new LoyaltyTransaction
+            Record(new LoyaltyTransaction
             {
                 Id = ids.NewUuid("loyalty-txn"), OrganizationId = b.OrganizationId, ConsumerId = b.ConsumerId, TxnType = TxnTypes.Expire,
                 PointsDelta = -points, OccurredAt = b.ExpiresAt ?? now, SourceType = "expiry", SourceId = b.Id,
@@ -287,7 +306,7 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
             var points = buckets.Sum(b => b.Remaining);
             if (points == 0) return;
             foreach (var b in buckets) { b.Remaining = 0; store.Put(b); }
-            store.Put(new LoyaltyTransaction
+            Record(new LoyaltyTransaction
             {
                 Id = ids.NewUuid("loyalty-txn"), OrganizationId = organizationId, ConsumerId = consumerId, TxnType = TxnTypes.Expire,
                 PointsDelta = -points, OccurredAt = now, SourceType = "expiry", SourceDescription = $"Points expired after {months} months of inactivity",
@@ -304,12 +323,22 @@ public sealed class LoyaltyEngine(DocumentStore store, IdGenerator ids, ClockRes
     {
         var settings = Settings(organizationId);
         if (!settings.Enabled) return;
+        var records = store.Count<AppointmentBooking>() + store.Count<WaitlistEntry>();
+        if (records == 0) return;
+        var account = Account(organizationId, consumerId);
+        if (account is not null && account.ReconciledRecords == records) return;
         if (settings.PointsFor("appointment.booked") > 0)
             foreach (var b in store.Where<AppointmentBooking>(b => b.OrganizationId == organizationId && b.ConsumerId == consumerId))
                 Earn(organizationId, consumerId, "appointment.booked", "appointment", b.AppointmentId, "appointment.booked:" + b.Id, b.CreatedAt, "Appointment booked");
         if (settings.PointsFor("waitlist.joined") > 0)
             foreach (var w in store.Where<WaitlistEntry>(w => w.OrganizationId == organizationId && w.ConsumerId == consumerId))
                 Earn(organizationId, consumerId, "waitlist.joined", "waitlist", w.WaitlistId, "waitlist.joined:" + w.WaitlistId, w.EnteredAt, "Joined a waitlist");
+        if (store.Get<Consumer>(consumerId) is { OrganizationId: var o } && o == organizationId)
+        {
+            account = OpenAccount(organizationId, consumerId);
+            account.ReconciledRecords = records;
+            store.Put(account);
+        }
     }
 
     private TimeZoneInfo Zone(string organizationId)
