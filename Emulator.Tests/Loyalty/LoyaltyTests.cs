@@ -170,4 +170,20 @@ public sealed class LoyaltyTests(EmulatorServer emu) : IClassFixture<EmulatorSer
         (id, headers) = await SignInAsync(org, "idle@loyalty.test");
         Assert.Equal(0, await BalanceAsync(headers));
     }
+
+    [Fact]
+    public async Task A_cancelled_order_reverses_its_conversion_points()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        var (id, headers) = await SignInAsync(org, "cancel@loyalty.test");
+        emu.CompleteOrder(org.Id, id, "10.00", "order-c");
+        Assert.Equal(110, await BalanceAsync(headers));
+        var outbox = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Fanfare.Emulator.Infrastructure.Events.EventOutbox>(emu.Services);
+        for (int i = 0; i < 2; i++)
+            outbox.Record(org.Id, "order.cancelled", new JsonObject { ["orderId"] = "order-c", ["consumerId"] = id, ["cancelledAt"] = "2026-01-01T00:00:00.000Z", ["reason"] = "customer_requested" });
+        Assert.Equal(0, await BalanceAsync(headers));
+        var history = (await emu.Consumer.GetJsonAsync("/loyalty/history", headers)).AsArray();
+        Assert.Equal(-110, Assert.Single(history, h => h!["txnType"]!.GetValue<string>() == "reversal")!["pointsDelta"]!.GetValue<int>());
+    }
 }
