@@ -19,6 +19,26 @@ public sealed class Consumer : IDocument
     public string Source { get; set; } = "guest";
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>Who last changed it from the admin API (<c>api_key</c>), or null.</summary>
+    public string? UpdatedBy { get; set; }
+    /// <summary><c>ACTIVE</c> or <c>INACTIVE</c> (admin-part2.md <c>PUT /consumers/{id}</c>).</summary>
+    public string Status { get; set; } = "ACTIVE";
+    /// <summary>Set by <c>DELETE /consumers/{id}</c>: the consumer is archived, its personal fields erased, its sessions revoked.</summary>
+    public bool Archived { get; set; }
+    public DateTimeOffset? ArchivedAt { get; set; }
+    public JsonObject? Metadata { get; set; }
+    public bool SmsOptOut { get; set; }
+    /// <summary>Explicit verification flags (batch import); null = derived (a verified sign-in).</summary>
+    public bool? EmailVerified { get; set; }
+    public bool? PhoneVerified { get; set; }
+    /// <summary>Attribute values given by <c>POST /consumers/batch</c> (a baseline from the merchant's previous system, e.g.
+    /// <c>totalOrders</c>, <c>ltv</c>, <c>activityScore</c>); what happens in the emulator is added on top.</summary>
+    public JsonObject? Imported { get; set; }
+    /// <summary>The external list this consumer was first imported from (audience imports), e.g. <c>klaviyo</c>.</summary>
+    public string? SourceVendor { get; set; }
+    public string? ExternalId { get; set; }
+    public string? SyncSourceId { get; set; }
+    public DateTimeOffset? LastSyncedAt { get; set; }
 }
 
 /// <summary>Creates and finds consumers; records <c>consumer.created</c> / <c>consumer.updated</c> (behavior.md §7.4).</summary>

@@ -52,8 +52,34 @@ public static class Pagination
         return n!.Value;
     }
 
+    /// <summary>One page of <paramref name="items"/> (already in their sort order) for typed responses: the page's items and
+    /// the <c>startCursor</c>/<c>endCursor</c> (same rules as <see cref="Page{T}"/>).</summary>
+    public static (List<T> Items, string? StartCursor, string? EndCursor) Slice<T>(IReadOnlyList<T> items, Func<T, string> id, IQueryCollection query)
+    {
+        var (start, end) = Window(items, id, query);
+        var page = new List<T>(end - start);
+        for (int i = start; i < end; i++) page.Add(items[i]);
+        return (page, start > 0 && end > start ? Cursor(id(items[start])) : null, end < items.Count && end > start ? Cursor(id(items[end - 1])) : null);
+    }
+
     /// <summary>One page of <paramref name="items"/> (already in their sort order) mapped by <paramref name="map"/>.</summary>
     public static JsonObject Page<T>(IReadOnlyList<T> items, Func<T, string> id, Func<T, JsonNode?> map, IQueryCollection query)
+    {
+        var (start, end) = Window(items, id, query);
+        var data = new JsonArray();
+        for (int i = start; i < end; i++) data.Add(map(items[i]));
+        return new JsonObject
+        {
+            ["data"] = data,
+            ["pageInfo"] = new JsonObject
+            {
+                ["startCursor"] = start > 0 && end > start ? Cursor(id(items[start])) : null,
+                ["endCursor"] = end < items.Count && end > start ? Cursor(id(items[end - 1])) : null,
+            },
+        };
+    }
+
+    private static (int Start, int End) Window<T>(IReadOnlyList<T> items, Func<T, string> id, IQueryCollection query)
     {
         var issues = new List<ValidationIssue>();
         var first = Size(query["first"].FirstOrDefault() ?? query["limit"].FirstOrDefault(), "first", issues);
@@ -68,18 +94,7 @@ public static class Pagination
         if (last is int l && first is null) start = Math.Max(start, end - l);
         else end = Math.Min(end, start + (first ?? DefaultPageSize));
         if (end < start) end = start;
-
-        var data = new JsonArray();
-        for (int i = start; i < end; i++) data.Add(map(items[i]));
-        return new JsonObject
-        {
-            ["data"] = data,
-            ["pageInfo"] = new JsonObject
-            {
-                ["startCursor"] = start > 0 && end > start ? Cursor(id(items[start])) : null,
-                ["endCursor"] = end < items.Count && end > start ? Cursor(id(items[end - 1])) : null,
-            },
-        };
+        return (start, end);
     }
 
     private static int IndexOf<T>(IReadOnlyList<T> items, Func<T, string> id, string wanted)
