@@ -177,6 +177,11 @@ public sealed partial class BodyReader
             r.Add(new("schema", "json", "JSON", "malformed", Validation.Cut("Malformed JSON: " + ex.Message.Split(" Path:")[0]), []));
             return r;
         }
+        catch (InvalidOperationException) // the duplicate-key check unescapes property names: a lone surrogate in one
+        {
+            throw Validation.Exception([new("schema", "string", "valid Unicode text", "a lone surrogate",
+                "Invalid string: a property name contains a lone UTF-16 surrogate", [])]);
+        }
         // Values JSON allows but the emulator cannot hold (lone surrogates, numbers beyond double range) are refused here,
         // once, for every endpoint: 400 with one issue per bad value, before any engine reads (or stores) them.
         var bad = new List<ValidationIssue>();
