@@ -1,4 +1,5 @@
 using System.Net;
+using Fanfare.Emulator.Tests.Auth;
 using Fanfare.Emulator.Tests.Infrastructure;
 
 namespace Fanfare.Emulator.Tests.Hosting;
@@ -82,5 +83,27 @@ public sealed class CorsTests(EmulatorServer emu) : IClassFixture<EmulatorServer
             Assert.Equal("https://anywhere.example", await AllowedOrigin(any.Consumer, "/api/auth/guest", "https://anywhere.example", preflight: true));
             Assert.Null(await AllowedOrigin(any.Admin, "/_emulator/organizations", "https://anywhere.example"));
         }
+    }
+
+    /// <summary>CORS only hides answers: "simple" cross-site requests (no preflight) must be refused outright.</summary>
+    [Fact]
+    public async Task A_page_on_another_origin_cannot_reset_the_emulator_or_move_its_clock_with_simple_requests()
+    {
+        await emu.ResetAsync();
+        var before = (await emu.Control.GetJsonAsync("/_emulator/clock"))["now"]!.GetValue<string>();
+        var evil = new Dictionary<string, string> { ["Origin"] = "https://evil.example" };
+        var reset = await emu.Control.SendAsync(HttpMethod.Post, "/_emulator/reset", null, evil);
+        reset.AssertError(403, "Origin not allowed");
+        var advance = await emu.Control.SendAsync(HttpMethod.Post, "/_emulator/clock/advance",
+            new StringContent("""{"seconds":86400}""", System.Text.Encoding.UTF8, "text/plain"), evil);
+        advance.AssertError(403, "Origin not allowed");
+        var after = DateTimeOffset.Parse((await emu.Control.GetJsonAsync("/_emulator/clock"))["now"]!.GetValue<string>());
+        Assert.True(after - DateTimeOffset.Parse(before) < TimeSpan.FromHours(1));
+        var org = await emu.DemoOrgAsync();
+        (await emu.Admin.SendAsync(HttpMethod.Post, "/sequences?api_key=" + org.SecretKey,
+            new StringContent("""{"name":"drive-by"}""", System.Text.Encoding.UTF8, "text/plain"), evil)).AssertError(403, "Origin not allowed");
+        // Without an Origin (SDKs, curl) or from a loopback page, the same calls work.
+        (await emu.Control.SendAsync(HttpMethod.Post, "/_emulator/reset", null, new Dictionary<string, string> { ["Origin"] = "http://localhost:5173" })).EnsureStatus(200);
+        (await emu.Control.SendAsync(HttpMethod.Post, "/_emulator/reset", null)).EnsureStatus(200);
     }
 }

@@ -24,7 +24,16 @@ public sealed class EmulatorCorsPolicyProvider(EmulatorOptions options) : ICorsP
     private readonly CorsPolicy _control = Build(o => IsLoopback(o) || Listed(options, o, wildcard: false));
 
     public Task<CorsPolicy?> GetPolicyAsync(HttpContext context, string? policyName) =>
-        Task.FromResult<CorsPolicy?>(context.Request.Path.StartsWithSegments("/_emulator") ? _control : _api);
+        Task.FromResult<CorsPolicy?>(PolicyFor(context));
+
+    private CorsPolicy PolicyFor(HttpContext context) => context.Request.Path.StartsWithSegments("/_emulator") ? _control : _api;
+
+    /// <summary>True when the request carries no <c>Origin</c> (not a browser's cross-site call) or one the policy allows.</summary>
+    public bool OriginAllowed(HttpContext context)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        return origin.Length == 0 || PolicyFor(context).IsOriginAllowed(origin);
+    }
 
     private static CorsPolicy Build(Func<string, bool> allowed) =>
         new CorsPolicyBuilder().SetIsOriginAllowed(allowed).AllowAnyHeader().AllowAnyMethod().AllowCredentials()
@@ -41,5 +50,22 @@ public sealed class EmulatorCorsPolicyProvider(EmulatorOptions options) : ICorsP
         var host = uri.IdnHost.TrimEnd('.');
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)) return true;
         return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
+    }
+}
+
+/// <summary>
+/// CORS only hides answers; a page can still send "simple" cross-site requests (a form POST to <c>/_emulator/reset</c>, a
+/// text/plain body to <c>/_emulator/clock/advance</c>, <c>?api_key=</c> with the well-known secret key). So a request whose
+/// <c>Origin</c> the CORS policy refuses is itself refused: 403 <c>{"error":"Origin not allowed"}</c>, before it runs.
+/// Requests without <c>Origin</c> (SDKs, curl, backends, same-origin GETs) are not affected.
+/// </summary>
+public sealed class OriginGuardMiddleware(RequestDelegate next, EmulatorCorsPolicyProvider cors)
+{
+    public Task InvokeAsync(HttpContext ctx)
+    {
+        if (HttpMethods.IsOptions(ctx.Request.Method) || cors.OriginAllowed(ctx)) return next(ctx);
+        return Infrastructure.Errors.ApiErrors.Result(403, "Origin not allowed",
+            "This origin may not call the emulator from a browser; list it in Emulator:CorsOrigins (loopback origins are always allowed).")
+            .ExecuteAsync(ctx);
     }
 }

@@ -56,7 +56,8 @@ public static class EmulatorApp
         s.AddSingleton<EmulatorReset>();
         s.AddHostedService<StartupSeeder>();
         s.AddCors();
-        s.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, EmulatorCorsPolicyProvider>();
+        s.AddSingleton<EmulatorCorsPolicyProvider>();
+        s.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider>(sp => sp.GetRequiredService<EmulatorCorsPolicyProvider>());
         s.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Query/route binding failures (e.g. ?waitSeconds=abc) throw, so ErrorHandlingMiddleware answers the std 400.
         s.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -86,6 +87,7 @@ public static class EmulatorApp
         // needs CORS preflights answered. First in the pipeline so error bodies (401, 503 …) are readable too.
         // Loopback origins, plus Emulator:CorsOrigins (EmulatorCorsPolicyProvider).
         app.UseCors();
+        app.UseMiddleware<OriginGuardMiddleware>();
         app.UseMiddleware<ApiSurfaceMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         foreach (var m in modules) m.UsePipeline(app);
