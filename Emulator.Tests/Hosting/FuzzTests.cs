@@ -230,7 +230,8 @@ public sealed class FuzzTests
             "é😀", new string('a', 600), "a b", "null", "{id}", "%", "'", "\"", "<script>", "1e309"];
 
         private static readonly string[] JunkQuery = ["", "x", "-1", "0", "NaN", "Infinity", "-Infinity", "1e309", "2147483648",
-            "99999999999999999999", "1.5", "true", "null", "é😀", "\ud83d", new string('z', 2000), "2026-01-01T00:00:00Z", "0001-01-01", "[]"];
+            "99999999999999999999", "1.5", "true", "null", "é😀", "\ud83d", new string('z', 2000), "2026-01-01T00:00:00Z", "0001-01-01", "[]",
+            "eyJpZCI6MX0=", "eyJpZCI6Ilx1ZDgwMCJ9", "e30=", "bnVsbA==", "!!"]; // cursors: {"id":1}, {"id":"\ud800"}, {}, null
 
         public string Query(List<(string In, string Name)> ps)
         {

@@ -44,6 +44,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
     {
         StatusCodes.Status413PayloadTooLarge => ApiErrors.Result(413, "Payload too large", ex.Message),
         StatusCodes.Status408RequestTimeout => ApiErrors.Result(408, "Request timeout", ex.Message),
+        StatusCodes.Status415UnsupportedMediaType => ApiErrors.Result(415, "Unsupported media type", ex.Message),
         StatusCodes.Status400BadRequest => Validation.Single("body", "request", "valid request", "invalid", ex.Message, "schema").ToResult(),
         var code => ApiErrors.Result(code, "Bad request", ex.Message),
     };
