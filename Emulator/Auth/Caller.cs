@@ -114,17 +114,17 @@ public sealed class Caller
     private static ConsumerPrincipal? ReadAccessToken(IServiceProvider sp, OrganizationDirectory orgs, string token)
     {
         var claims = TokenService.Peek(token);
-        var org = orgs.ById(claims?["organizationId"]?.GetValue<string>());
+        var org = orgs.ById(claims.Str("organizationId"));
         if (claims is null || org is null) return null;
         var verified = sp.GetRequiredService<TokenService>().Verify(org, token);
-        if (verified is null || verified["type"]?.GetValue<string>() != "consumer") return null;
+        if (verified is null || verified.Str("type") != "consumer") return null;
         var now = sp.GetRequiredService<ClockResolver>().For(org.Id).GetUtcNow().ToUnixTimeSeconds();
-        if (verified["exp"]?.GetValue<long>() is not long exp || exp <= now) return null;
-        var sessionId = verified["sessionId"]?.GetValue<string>() ?? "";
+        if (verified.Long("exp") is not long exp || exp <= now) return null;
+        var sessionId = verified.Str("sessionId") ?? "";
+        var consumerId = verified.Str("consumerId");
         var session = sp.GetRequiredService<DocumentStore>().Get<ConsumerSession>(sessionId);
-        if (session is null || session.RevokedAt is not null || session.OrganizationId != org.Id) return null;
-        return new ConsumerPrincipal(verified["consumerId"]!.GetValue<string>(), sessionId, org.Id,
-            verified["isGuest"]?.GetValue<bool>() ?? false, verified);
+        if (consumerId is null || session is null || session.RevokedAt is not null || session.OrganizationId != org.Id) return null;
+        return new ConsumerPrincipal(consumerId, sessionId, org.Id, verified.Bool("isGuest") ?? false, verified);
     }
 }
 

@@ -51,12 +51,12 @@ public sealed class SessionIssuer(DocumentStore store, IdGenerator ids, TokenSer
         {
             var invalid = ApiErrors.Unauthorized("invalid refresh token");
             var claims = tokens.Verify(org, refreshToken);
-            if (claims is null || claims["type"]?.GetValue<string>() != "refresh" || claims["organizationId"]?.GetValue<string>() != org.Id) throw invalid;
+            if (claims is null || claims.Str("type") != "refresh" || claims.Str("organizationId") != org.Id) throw invalid;
             var now = clocks.For(org.Id).GetUtcNow();
-            if (claims["exp"]?.GetValue<long>() is not long exp || exp <= now.ToUnixTimeSeconds()) throw invalid;
-            var session = store.Get<ConsumerSession>(claims["sessionId"]?.GetValue<string>());
+            if (claims.Long("exp") is not long exp || exp <= now.ToUnixTimeSeconds()) throw invalid;
+            var session = store.Get<ConsumerSession>(claims.Str("sessionId"));
             if (session is null || session.RevokedAt is not null) throw invalid;
-            if (claims["jti"]?.GetValue<string>() != session.CurrentRefreshId)
+            if (claims.Str("jti") != session.CurrentRefreshId)
             {
                 session.RevokedAt = now; session.RevokedReason = "refresh_token_reuse";
                 store.Put(session);

@@ -47,7 +47,7 @@ public sealed class ClockApi : IFeatureModule
             }
             else if (seconds is double s && s > room)
                 body.AddIssue("seconds", "max_value", $"<={room}", body.Root["seconds"], $"Invalid value: Expected <={room} but received {body.Root["seconds"]!.ToJsonString()}");
-            else if (seconds is double ok) by = TimeSpan.FromSeconds(ok);
+            else if (seconds is double ok && !body.HasIssues) by = TimeSpan.FromSeconds(ok);
             else if (!body.HasIssues) body.AddIssue("seconds", "number", "number", null, "Invalid type: Expected number but received undefined", "schema");
             body.ThrowIfInvalid();
             await scheduler.AdvanceToAsync(clock.GetUtcNow() + by);

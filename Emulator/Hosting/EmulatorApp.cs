@@ -56,6 +56,8 @@ public static class EmulatorApp
         s.AddSingleton<EmulatorReset>();
         s.AddHostedService<StartupSeeder>();
         s.AddCors();
+        s.AddSingleton<EmulatorCorsPolicyProvider>();
+        s.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider>(sp => sp.GetRequiredService<EmulatorCorsPolicyProvider>());
         s.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Query/route binding failures (e.g. ?waitSeconds=abc) throw, so ErrorHandlingMiddleware answers the std 400.
         s.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -83,13 +85,9 @@ public static class EmulatorApp
         var app = builder.Build();
         // Browsers: a frontend on another localhost port calls the APIs with custom headers (X-Publishable-Key …), which
         // needs CORS preflights answered. First in the pipeline so error bodies (401, 503 …) are readable too.
-        app.UseCors(p =>
-        {
-            if (options.CorsOrigins is ["*"]) p.SetIsOriginAllowed(_ => true); else p.WithOrigins(options.CorsOrigins);
-            p.AllowAnyHeader().AllowAnyMethod().AllowCredentials().SetPreflightMaxAge(TimeSpan.FromMinutes(10))
-             .WithExposedHeaders("Retry-After", "X-Trace-Id", "X-Fingerprint-Mismatch", "X-Fingerprint-Error",
-                 "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset");
-        });
+        // Loopback origins, plus Emulator:CorsOrigins (EmulatorCorsPolicyProvider).
+        app.UseCors();
+        app.UseMiddleware<OriginGuardMiddleware>();
         app.UseMiddleware<ApiSurfaceMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         foreach (var m in modules) m.UsePipeline(app);

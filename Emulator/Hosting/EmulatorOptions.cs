@@ -48,9 +48,10 @@ public sealed class EmulatorOptions
     /// <summary>How often (milliseconds) the background pump runs scheduled work that fell due in real time.</summary>
     public int SchedulerIntervalMs { get; set; } = 250;
 
-    /// <summary>Origins browsers may call the APIs from (CORS, credentials allowed). <c>*</c> (default) allows any origin,
-    /// so a frontend on <c>http://localhost:3000</c> or <c>:5173</c> works out of the box. Env: <c>Emulator__CorsOrigins__0=…</c>.</summary>
-    public string[] CorsOrigins { get; set; } = ["*"];
+    /// <summary>Origins browsers may call the emulator from, besides loopback ones (<c>http(s)://localhost:*</c>,
+    /// <c>127.0.0.1:*</c>, <c>[::1]:*</c>, always allowed). Exact origins widen the APIs and the control plane; <c>*</c> opens the
+    /// APIs (never <c>/_emulator/*</c>) to any origin. Env: <c>Emulator__CorsOrigins__0=…</c>. See EmulatorCorsPolicyProvider.</summary>
+    public string[] CorsOrigins { get; set; } = [];
 
     /// <summary>Print the well-known keys banner on start.</summary>
     public bool Banner { get; set; } = true;

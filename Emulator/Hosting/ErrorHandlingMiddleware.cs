@@ -26,7 +26,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         }
         catch (BadHttpRequestException ex) when (!ctx.Response.HasStarted)
         {
-            await Validation.Single("body", "request", "valid request", "invalid", ex.Message, "schema").ToResult().ExecuteAsync(ctx);
+            await BadRequest(ex).ExecuteAsync(ctx);
         }
         catch (Exception ex) when (!ctx.Response.HasStarted && ex is not OperationCanceledException)
         {
@@ -34,4 +34,18 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             await ApiErrors.Result(500, "Internal server error").ExecuteAsync(ctx);
         }
     }
+
+    /// <summary>
+    /// Request framing Kestrel refuses while the app reads it, in the std envelope with Kestrel's status code: a body over
+    /// <c>MaxRequestBodySize</c> → 413 <c>{"error":"Payload too large"}</c> (behavior.md §4.2), a body that stalls → 408,
+    /// anything else (a query/route value that does not bind, a broken chunked body) → the std 400.
+    /// </summary>
+    internal static IResult BadRequest(BadHttpRequestException ex) => ex.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => ApiErrors.Result(413, "Payload too large", ex.Message),
+        StatusCodes.Status408RequestTimeout => ApiErrors.Result(408, "Request timeout", ex.Message),
+        StatusCodes.Status415UnsupportedMediaType => ApiErrors.Result(415, "Unsupported media type", ex.Message),
+        StatusCodes.Status400BadRequest => Validation.Single("body", "request", "valid request", "invalid", ex.Message, "schema").ToResult(),
+        var code => ApiErrors.Result(code, "Bad request", ex.Message),
+    };
 }

@@ -29,6 +29,8 @@ public sealed class InboxApi : IFeatureModule
 
             g.MapGet("/latest", async (string? to, double? waitSeconds, MessageOutbox box, CancellationToken ct) =>
             {
+                if (waitSeconds is double w && double.IsNaN(w))
+                    throw Validation.Single("waitSeconds", "number", "number", "NaN", "Invalid type: Expected number but received NaN", "schema");
                 var wait = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? 0, 0, 60));
                 var m = await box.LatestAsync(channel, Norm(to), wait, ct);
                 return m is null ? ApiErrors.Result(404, ApiErrors.NotFound) : Results.Json(View(m));

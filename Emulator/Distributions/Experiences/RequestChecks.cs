@@ -59,10 +59,10 @@ public static class RequestChecks
 
     /// <summary>One path step of a Valibot issue: an object key or an array index.</summary>
     public static JsonObject Step(JsonNode? input, string key) =>
-        new() { ["type"] = "object", ["origin"] = "value", ["input"] = input?.DeepClone() ?? new JsonObject(), ["key"] = key };
+        new() { ["type"] = "object", ["origin"] = "value", ["input"] = Validation.Summarize(input) ?? new JsonObject(), ["key"] = key };
 
     public static JsonObject Step(JsonArray input, int index) =>
-        new() { ["type"] = "array", ["origin"] = "value", ["input"] = input.DeepClone(), ["key"] = index };
+        new() { ["type"] = "array", ["origin"] = "value", ["input"] = Validation.Summarize(input), ["key"] = index };
 
     /// <summary>A reader over one nested object (or a reader holding a type issue when <paramref name="node"/> is not one).</summary>
     public static BodyReader Nested(JsonNode? node) =>

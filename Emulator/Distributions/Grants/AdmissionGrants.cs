@@ -1,3 +1,4 @@
+using Fanfare.Emulator.Auth;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth.Tokens;
 using Fanfare.Emulator.Clock;
@@ -156,8 +157,8 @@ public sealed class AdmissionGrants(DocumentStore store, IdGenerator ids, TokenS
         else
         {
             var claims = tokens.Verify(org, token);
-            if (claims is null || claims["type"]?.GetValue<string>() != "admission") return (GrantCheck.Invalid, null);
-            grant = store.Get<AdmissionGrant>(claims["jti"]?.GetValue<string>());
+            if (claims is null || claims.Str("type") != "admission") return (GrantCheck.Invalid, null);
+            grant = store.Get<AdmissionGrant>(claims.Str("jti"));
             if (grant is not null && grant.Token != token) return (GrantCheck.Invalid, null);
         }
         if (grant is null || grant.OrganizationId != org.Id || grant.DistributionId != distributionId || grant.ConsumerId != consumerId)
@@ -216,7 +217,7 @@ public sealed class AdmissionGrants(DocumentStore store, IdGenerator ids, TokenS
         ApiException Refuse(string code, string message) => new(403, "Invalid admission", message,
             new JsonObject { ["error"] = "Invalid admission", ["code"] = code, ["message"] = message, ["valid"] = false });
         var claims = tokens.Verify(org, token);
-        var grant = claims?["type"]?.GetValue<string>() == "admission" ? store.Get<AdmissionGrant>(claims["jti"]?.GetValue<string>()) : null;
+        var grant = claims.Str("type") == "admission" ? store.Get<AdmissionGrant>(claims.Str("jti")) : null;
         if (grant is null || grant.Token != token || grant.OrganizationId != org.Id) throw Refuse("ADMISSION_INVALID", "The admission grant is invalid.");
         if (grant.Status == "completed") throw Refuse("ADMISSION_USED", "The admission grant has already been used.");
         if (grant.Status == "revoked") throw Refuse("ADMISSION_INVALID", "The admission grant has been revoked.");

@@ -13,19 +13,105 @@ namespace Fanfare.Emulator.Infrastructure.Errors;
 /// </summary>
 public sealed record ValidationIssue(string Kind, string Type, string Expected, string Received, string Message, JsonArray Path);
 
-/// <summary>400 <c>{"error":"validation_error","issues":[…]}</c>.</summary>
+/// <summary>
+/// 400 <c>{"error":"validation_error","issues":[…]}</c>. A 400 never amplifies its request: at most
+/// <see cref="MaxIssues"/> issues and about <see cref="MaxIssueBytes"/> of them (the first ones, like Valibot's issue list
+/// cut short), each path item's <c>input</c> is a
+/// shallow summary of the enclosing value (<see cref="Summarize(JsonNode?)"/>: its scalar members, nested objects/arrays as empty
+/// placeholders, long strings cut), and <c>received</c>/<c>message</c> are cut at <see cref="MaxText"/> characters.
+/// </summary>
 public static class Validation
 {
+    /// <summary>Issues one 400 lists at most.</summary>
+    public const int MaxIssues = 100;
+    /// <summary>Longest <c>received</c>/<c>message</c> (characters) and longest string echoed in a path's <c>input</c>.</summary>
+    public const int MaxText = 200;
+    /// <summary>Size budget of the issue list (characters of JSON): issues past it are left out (the first one never is).</summary>
+    public const int MaxIssueBytes = 32 * 1024;
+    private const int MaxSummaryMembers = 10;
+
     public static ApiException Exception(IEnumerable<ValidationIssue> issues)
     {
         var arr = new JsonArray();
+        var bytes = 0;
         foreach (var i in issues)
-            arr.Add(new JsonObject
+        {
+            if (arr.Count >= MaxIssues) break;
+            var path = new JsonArray();
+            foreach (var step in i.Path)
             {
-                ["kind"] = i.Kind, ["type"] = i.Type, ["expected"] = i.Expected, ["received"] = i.Received,
-                ["message"] = i.Message, ["path"] = i.Path.DeepClone(),
-            });
+                if (step is JsonObject so)
+                {
+                    var copy = new JsonObject();
+                    foreach (var (k, v) in so) copy[k] = k == "input" ? Summarize(v) : Summarize(v, depth: 0);
+                    path.Add(copy);
+                }
+                else path.Add(Summarize(step, depth: 0));
+            }
+            var issue = new JsonObject
+            {
+                ["kind"] = i.Kind, ["type"] = i.Type, ["expected"] = Cut(i.Expected), ["received"] = Cut(i.Received),
+                ["message"] = Cut(i.Message), ["path"] = path,
+            };
+            bytes += issue.ToJsonString().Length;
+            if (arr.Count > 0 && bytes > MaxIssueBytes) break;
+            arr.Add(issue);
+        }
         return new ApiException(400, "validation_error", null, new JsonObject { ["error"] = "validation_error", ["issues"] = arr });
+    }
+
+    /// <summary>Cuts a string to <see cref="MaxText"/> characters (with <c>…</c>), never splitting a surrogate pair.</summary>
+    public static string Cut(string s)
+    {
+        if (s.Length <= MaxText) return s;
+        var n = MaxText;
+        if (char.IsHighSurrogate(s[n - 1])) n--;
+        return s[..n] + "…";
+    }
+
+    /// <summary>
+    /// A bounded copy of an issue's <c>input</c>: an object keeps its first members with scalar values (strings cut), its
+    /// nested objects and arrays become <c>{}</c> and <c>[]</c>; an array likewise. So an issue never repeats the enclosing
+    /// objects and a response stays a small multiple of its request however deep or wide the input is.
+    /// </summary>
+    public static JsonNode? Summarize(JsonNode? input) => Summarize(input, depth: 1);
+
+    private static JsonNode? Summarize(JsonNode? n, int depth)
+    {
+        switch (n)
+        {
+            case null: return null;
+            case JsonObject o:
+                var obj = new JsonObject();
+                if (depth <= 0) return obj;
+                try
+                {
+                    foreach (var (k, v) in o)
+                    {
+                        if (obj.Count >= MaxSummaryMembers) break;
+                        obj[Cut(k)] = Summarize(v, depth - 1);
+                    }
+                }
+                catch (InvalidOperationException) { } // a property name that is not valid UTF-16: left out
+                return obj;
+            case JsonArray a:
+                var arr = new JsonArray();
+                if (depth <= 0) return arr;
+                foreach (var v in a)
+                {
+                    if (arr.Count >= MaxSummaryMembers) break;
+                    arr.Add(Summarize(v, depth - 1));
+                }
+                return arr;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                return JsonValue.Create(Cut(SafeString(v)));
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
+                var raw = v.ToJsonString();
+                return double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+                    ? n.DeepClone() : JsonValue.Create(Cut(raw));
+            default:
+                return n.DeepClone();
+        }
     }
 
     public static ApiException Single(string key, string type, string expected, string received, string message, string kind = "validation")
@@ -37,12 +123,20 @@ public static class Validation
         null => "null",
         JsonObject => "Object",
         JsonArray => "Array",
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => "\"" + v.GetValue<string>() + "\"",
-        JsonValue v => v.ToJsonString(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => "\"" + Cut(SafeString(v)) + "\"",
+        JsonValue v => Cut(v.ToJsonString()),
+        _ => Cut(n.ToJsonString()),
     };
 
+    /// <summary>A string value, with U+FFFD for a lone surrogate instead of the exception <c>GetValue</c> throws.</summary>
+    private static string SafeString(JsonValue v)
+    {
+        try { return v.GetValue<string>(); }
+        catch (InvalidOperationException) { return "\uFFFD"; }
+    }
+
     internal static JsonArray PathFor(JsonObject? input, string key, string origin = "value")
-        => [new JsonObject { ["type"] = "object", ["origin"] = origin, ["input"] = input?.DeepClone() ?? new JsonObject(), ["key"] = key }];
+        => [new JsonObject { ["type"] = "object", ["origin"] = origin, ["input"] = Summarize(input) ?? new JsonObject(), ["key"] = key }];
 }
 
 /// <summary>
@@ -76,17 +170,93 @@ public sealed partial class BodyReader
         }
         JsonNode? node;
         // Duplicate keys are malformed here: JsonObject would otherwise throw (a 500) when the body is first read.
-        try { node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false, AllowDuplicateProperties = false }); }
+        try { node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false, AllowDuplicateProperties = false, MaxDepth = MaxDepth }); }
         catch (JsonException ex)
         {
             var r = new BodyReader([]);
-            r.Add(new("schema", "json", "JSON", "malformed", "Malformed JSON: " + ex.Message.Split(" Path:")[0], []));
+            r.Add(new("schema", "json", "JSON", "malformed", Validation.Cut("Malformed JSON: " + ex.Message.Split(" Path:")[0]), []));
             return r;
         }
+        catch (InvalidOperationException) // the duplicate-key check unescapes property names: a lone surrogate in one
+        {
+            throw Validation.Exception([new("schema", "string", "valid Unicode text", "a lone surrogate",
+                "Invalid string: a property name contains a lone UTF-16 surrogate", [])]);
+        }
+        // Values JSON allows but the emulator cannot hold (lone surrogates, numbers beyond double range) are refused here,
+        // once, for every endpoint: 400 with one issue per bad value, before any engine reads (or stores) them.
+        var bad = new List<ValidationIssue>();
+        CheckValues(node, [], bad);
+        if (bad.Count > 0) throw Validation.Exception(bad);
         if (node is JsonObject o) return new BodyReader(o);
-        var bad = new BodyReader([]);
-        bad.Add(new("schema", "object", "Object", Validation.Describe(node), $"Invalid type: Expected Object but received {Validation.Describe(node)}", []));
-        return bad;
+        var notObject = new BodyReader([]);
+        notObject.Add(new("schema", "object", "Object", Validation.Describe(node), $"Invalid type: Expected Object but received {Validation.Describe(node)}", []));
+        return notObject;
+    }
+
+    /// <summary>Deepest nesting a body may have (objects and arrays). Deeper bodies are malformed JSON (400), so anything
+    /// stored from a body can always be written back out inside a response envelope.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>
+    /// Walks a parsed body and reports, with its path, every string (value or property name) that is not valid UTF-16
+    /// (an escaped lone surrogate such as <c>"\ud800"</c>) and every number that is not a finite double (<c>1e309</c>).
+    /// </summary>
+    private static void CheckValues(JsonNode? node, List<(JsonNode Container, JsonNode Key)> path, List<ValidationIssue> issues)
+    {
+        if (issues.Count >= Validation.MaxIssues) return;
+        switch (node)
+        {
+            case JsonObject o:
+                List<KeyValuePair<string, JsonNode?>> members;
+                try { members = o.ToList(); }
+                catch (InvalidOperationException)
+                {
+                    issues.Add(new("schema", "string", "valid Unicode text", "a lone surrogate",
+                        "Invalid string: a property name contains a lone UTF-16 surrogate", PathOf(path)));
+                    return;
+                }
+                foreach (var (k, v) in members)
+                {
+                    path.Add((o, JsonValue.Create(k)));
+                    CheckValues(v, path, issues);
+                    path.RemoveAt(path.Count - 1);
+                }
+                return;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++)
+                {
+                    path.Add((a, JsonValue.Create(i)));
+                    CheckValues(a[i], path, issues);
+                    path.RemoveAt(path.Count - 1);
+                }
+                return;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                try { v.GetValue<string>(); }
+                catch (InvalidOperationException)
+                {
+                    issues.Add(new("schema", "string", "valid Unicode text", "a lone surrogate",
+                        "Invalid string: contains a lone UTF-16 surrogate", PathOf(path)));
+                }
+                return;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
+                var raw = v.ToJsonString();
+                if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
+                    issues.Add(new("validation", "max_value", "a finite number", Validation.Cut(raw),
+                        $"Invalid value: Expected a finite number but received {Validation.Cut(raw)}", PathOf(path)));
+                return;
+        }
+    }
+
+    private static JsonArray PathOf(List<(JsonNode Container, JsonNode Key)> path)
+    {
+        var a = new JsonArray();
+        foreach (var (container, key) in path)
+            a.Add(new JsonObject
+            {
+                ["type"] = container is JsonArray ? "array" : "object", ["origin"] = "value",
+                ["input"] = Validation.Summarize(container), ["key"] = key.DeepClone(),
+            });
+        return a;
     }
 
     public void Add(ValidationIssue issue) => _issues.Add(issue);
@@ -166,7 +336,15 @@ public sealed partial class BodyReader
 
     public int? Int(string key, bool required = false, bool nullable = false, int? min = null, int? max = null)
     {
+        var before = _issues.Count;
         var d = Number(key, required, nullable, min, max, integer: true);
+        if (d is double x && (x > int.MaxValue || x < int.MinValue) && _issues.Count == before)
+        {
+            var hi = x > int.MaxValue;
+            var bound = hi ? $"<={int.MaxValue}" : $">={int.MinValue}";
+            var shown = Validation.Cut(Root[key]!.ToJsonString());
+            _issues.Add(new("validation", hi ? "max_value" : "min_value", bound, shown, $"Invalid value: Expected {bound} but received {shown}", Validation.PathFor(Root, key)));
+        }
         return d is null || Math.Floor(d.Value) != d.Value || d.Value > int.MaxValue || d.Value < int.MinValue ? null : (int)d.Value;
     }
 
