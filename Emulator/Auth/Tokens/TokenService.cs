@@ -16,6 +16,16 @@ public sealed class TokenService(OrganizationDirectory orgs)
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly ConcurrentDictionary<string, Ed25519SecurityKey> _keys = new();
 
+    /// <summary>
+    /// Tokens whose signature was already verified, with the signing-key seed they verified against. The signature of an
+    /// unchanging string under an unchanging key does not change, so the same token string under the same key is not
+    /// verified again; any other string (a tampered token, another key) is verified in full. Only the signature is
+    /// remembered: callers check expiry (emulator clock), token type and session revocation on every request.
+    /// Bounded: emptied when it reaches <see cref="VerifiedCacheLimit"/> entries.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, string> _verified = new(StringComparer.Ordinal);
+    internal const int VerifiedCacheLimit = 50_000;
+
     public Ed25519SecurityKey KeyFor(Organization org) =>
         _keys.GetOrAdd(org.SigningKeySeed, s => Ed25519SecurityKey.FromSeed(Convert.FromBase64String(s)));
 
@@ -39,6 +49,7 @@ public sealed class TokenService(OrganizationDirectory orgs)
     public JsonObject? Verify(Organization org, string? token)
     {
         if (string.IsNullOrEmpty(token)) return null;
+        if (_verified.TryGetValue(token, out var seed) && seed == org.SigningKeySeed) return Peek(token);
         try
         {
             var result = _handler.ValidateToken(token, new TokenValidationParameters
@@ -47,7 +58,14 @@ public sealed class TokenService(OrganizationDirectory orgs)
                 ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false,
                 RequireExpirationTime = false, RequireSignedTokens = true, ValidAlgorithms = [EdDsaCryptoProvider.Algorithm],
             });
-            return result.IsValid ? Peek(token) : null;
+            if (!result.IsValid) return null;
+            var claims = Peek(token);
+            if (claims is not null)
+            {
+                if (_verified.Count >= VerifiedCacheLimit) _verified.Clear();
+                _verified[token] = org.SigningKeySeed;
+            }
+            return claims;
         }
         catch (Exception) { return null; }
     }
