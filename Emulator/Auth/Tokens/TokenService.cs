@@ -71,12 +71,13 @@ public sealed class TokenService(OrganizationDirectory orgs)
         if (Verified.TryGetValue(token, out var known) && known.KeySeed == org.SigningKeySeed) return known.Claims;
         try
         {
-            var result = _handler.ValidateToken(token, new TokenValidationParameters
+            // Completes synchronously (a key is given: no metadata to fetch).
+            var result = _handler.ValidateTokenAsync(token, new TokenValidationParameters
             {
                 IssuerSigningKey = KeyFor(org),
                 ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false,
                 RequireExpirationTime = false, RequireSignedTokens = true, ValidAlgorithms = [EdDsaCryptoProvider.Algorithm],
-            });
+            }).GetAwaiter().GetResult();
             if (!result.IsValid) return null;
             var claims = Parse(token);
             if (claims is not null)
