@@ -2,6 +2,7 @@
 # Publishes the emulator in Release (with the Dockerfile's own `dotnet publish` line) and benchmarks the published build.
 #   bench/run.sh                                  # every scenario
 #   bench/run.sh --scenario startup,reset         # some; see bench/README.md for all options
+#   bench/run.sh --quick                          # the issue-15 table only, < 2 min
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -18,5 +19,10 @@ done
 echo "bench: ${publish[*]}"
 "${publish[@]}" -v quiet
 
+# The bare-Kestrel reference of the kestrel scenario (ratios), published the same way.
+dotnet publish bench/Reference/Fanfare.Bench.Reference.csproj -c Release -o bench/results/reference -p:UseAppHost=false -v quiet >/dev/null
+command -v wrk >/dev/null || [[ -x /usr/bin/wrk ]] || echo "bench: wrk is not installed (apt-get install -y wrk); the kestrel scenario needs it" >&2
+
 dotnet build bench/Fanfare.Emulator.Bench -c Release -v quiet -o bench/results/bench >/dev/null
-exec dotnet bench/results/bench/Fanfare.Emulator.Bench.dll --emulator "$out/Fanfare.Emulator.dll" "$@"
+exec dotnet bench/results/bench/Fanfare.Emulator.Bench.dll --emulator "$out/Fanfare.Emulator.dll" \
+  --reference bench/results/reference/Fanfare.Bench.Reference.dll "$@"

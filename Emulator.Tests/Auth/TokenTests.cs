@@ -2,8 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Fanfare.Emulator.Tests.Infrastructure;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
+using NSec.Cryptography;
 
 namespace Fanfare.Emulator.Tests.Auth;
 
@@ -115,23 +114,23 @@ public sealed class TokenTests(EmulatorServer emu) : IClassFixture<EmulatorServe
     }
 }
 
-/// <summary>An Ed25519 public key (RFC 8037 OKP <c>x</c>) for IdentityModel 6.8, which has no EdDSA of its own.</summary>
+/// <summary>An Ed25519 public key (RFC 8037 OKP <c>x</c>) for IdentityModel, which has no EdDSA of its own.</summary>
 internal sealed class TestEd25519Key : AsymmetricSecurityKey
 {
     public TestEd25519Key(byte[] x)
     {
-        PublicKey = new Ed25519PublicKeyParameters(x, 0);
+        PublicKey = NSec.Cryptography.PublicKey.Import(SignatureAlgorithm.Ed25519, x, KeyBlobFormat.RawPublicKey);
         CryptoProviderFactory = new CryptoProviderFactory { CustomCryptoProvider = new TestEdDsaProvider(), CacheSignatureProviders = false };
     }
 
-    public Ed25519PublicKeyParameters PublicKey { get; }
+    public NSec.Cryptography.PublicKey PublicKey { get; }
     public override int KeySize => 256;
     [Obsolete("HasPrivateKey is obsolete in IdentityModel; use PrivateKeyStatus.")]
     public override bool HasPrivateKey => false;
     public override PrivateKeyStatus PrivateKeyStatus => PrivateKeyStatus.DoesNotExist;
 }
 
-/// <summary>Verification-only <c>EdDSA</c> for <see cref="TestEd25519Key"/>, with BouncyCastle.</summary>
+/// <summary>Verification-only <c>EdDSA</c> for <see cref="TestEd25519Key"/>, with NSec (libsodium).</summary>
 internal sealed class TestEdDsaProvider : ICryptoProvider
 {
     public bool IsSupportedAlgorithm(string algorithm, params object[] args) => algorithm == "EdDSA" && args.Length > 0 && args[0] is TestEd25519Key;
@@ -142,13 +141,11 @@ internal sealed class TestEdDsaProvider : ICryptoProvider
     {
         public override byte[] Sign(byte[] input) => throw new NotSupportedException("verification only");
 
-        public override bool Verify(byte[] input, byte[] signature)
-        {
-            var verifier = new Ed25519Signer();
-            verifier.Init(false, key.PublicKey);
-            verifier.BlockUpdate(input, 0, input.Length);
-            return verifier.VerifySignature(signature);
-        }
+        public override bool Verify(byte[] input, byte[] signature) => SignatureAlgorithm.Ed25519.Verify(key.PublicKey, input, signature);
+
+        // IdentityModel 8 verifies through this overload.
+        public override bool Verify(byte[] input, int inputOffset, int inputLength, byte[] signature, int signatureOffset, int signatureLength) =>
+            SignatureAlgorithm.Ed25519.Verify(key.PublicKey, input.AsSpan(inputOffset, inputLength), signature.AsSpan(signatureOffset, signatureLength));
 
         protected override void Dispose(bool disposing) { }
     }

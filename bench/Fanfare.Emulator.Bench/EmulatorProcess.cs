@@ -13,6 +13,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
     private bool _ownsData;
 
     public int AdminPort { get; }
+    public int Pid => _process.Id;
     public int ConsumerPort { get; }
     public int CheckoutPort { get; private init; }
     public string DataDirectory { get; }
@@ -96,7 +97,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
     })
     { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
 
-    private static int[] FreePorts(int n)
+    public static int[] FreePorts(int n)
     {
         var listeners = Enumerable.Range(0, n).Select(_ => { var l = new TcpListener(IPAddress.Loopback, 0); l.Start(); return l; }).ToList();
         var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();

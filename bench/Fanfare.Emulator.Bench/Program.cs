@@ -11,7 +11,9 @@ List<IScenario> selected;
 try
 {
     options = BenchOptions.Parse(args);
-    selected = options.Scenarios.Count == 0 || options.Scenarios.Contains("all")
+    selected = options.Scenarios.Count == 0 && options.Quick
+        ? Scenarios.All.Where(s => Scenarios.Quick.Contains(s.Name)).ToList()
+        : options.Scenarios.Count == 0 || options.Scenarios.Contains("all")
         ? Scenarios.All.ToList()
         : options.Scenarios.Select(name => Scenarios.All.FirstOrDefault(s => s.Name == name)
             ?? throw new ArgumentException($"unknown scenario '{name}' (known: {string.Join(", ", Scenarios.All.Select(s => s.Name))})")).ToList();
@@ -70,11 +72,34 @@ public sealed class BenchOptions
     public int CheckoutConsumers { get; private set; } = 2000;
     public bool InMemory { get; private set; }
     public bool Help { get; private set; }
+    public bool Quick { get; private set; }
+    /// <summary>The bare-Kestrel reference (bench/Reference, published by run.sh).</summary>
+    public string? ReferenceDll { get; private set; }
+    public int WrkThreads { get; private set; } = 2;
+    public int WrkConnections { get; private set; } = 64;
+    public int WrkSeconds { get => _wrkSeconds; init => _wrkSeconds = value; }
+
+    public BenchOptions() { }
+
+    /// <summary>A copy (e.g. with a shorter <see cref="WrkSeconds"/> for warm-up runs).</summary>
+    public BenchOptions(BenchOptions o)
+    {
+        EmulatorDll = o.EmulatorDll; Scenarios.AddRange(o.Scenarios); StartupRuns = o.StartupRuns; Resets = o.Resets;
+        Requests = o.Requests; DurationSeconds = o.DurationSeconds; Concurrency = o.Concurrency; Warmup = o.Warmup;
+        QueueConsumers = o.QueueConsumers; StatusRequests = o.StatusRequests; InMemory = o.InMemory; Help = o.Help; Quick = o.Quick;
+        ReferenceDll = o.ReferenceDll; WrkThreads = o.WrkThreads; WrkConnections = o.WrkConnections; _wrkSeconds = o.WrkSeconds;
+    }
 
     public const string Usage = """
         usage: Fanfare.Emulator.Bench --emulator PATH/Fanfare.Emulator.dll [options]
           --scenario LIST     comma-separated: startup, reset, guest, refresh, queue-enter, queue-status,
-                              queue-advance-24h, checkout, all (default all; repeatable)
+                              queue-advance-24h, reset-after-consumers, kestrel, checkout, all (default all; repeatable)
+          --quick             the issue-15 rows only (kestrel, reset, queue-*, reset-after-consumers), shorter:
+                              --runs 2 --resets 10 --wrk-seconds 3 --status-requests 5000 --warmup 300
+          --reference DLL     the bare-Kestrel reference (bench/Reference; run.sh passes it)
+          --wrk-seconds N     duration of each wrk run of the kestrel scenario (default 5)
+          --wrk-threads N     wrk threads (default 2)
+          --wrk-connections N wrk connections (default 64)
           --runs N            startup runs (median reported; default 3)
           --resets N          timed resets (median reported; default 20)
           --requests N        request budget per load scenario (default 5000)
@@ -107,6 +132,13 @@ public sealed class BenchOptions
                 case "--status-requests": o.StatusRequests = Positive(Next()); break;
                 case "--checkout-consumers": o.CheckoutConsumers = Positive(Next()); break;
                 case "--in-memory": o.InMemory = true; break;
+                case "--quick":
+                    o.Quick = true; o.StartupRuns = 2; o.Resets = 10; o.WrkSecondsSet(3); o.StatusRequests = 5000; o.Warmup = 300;
+                    break;
+                case "--reference": o.ReferenceDll = Path.GetFullPath(Next()); break;
+                case "--wrk-seconds": o.WrkSecondsSet(Positive(Next())); break;
+                case "--wrk-threads": o.WrkThreads = Positive(Next()); break;
+                case "--wrk-connections": o.WrkConnections = Positive(Next()); break;
                 case "-h" or "--help": o.Help = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
@@ -114,6 +146,9 @@ public sealed class BenchOptions
         if (!o.Help && !File.Exists(o.EmulatorDll)) throw new ArgumentException($"--emulator: no such file '{o.EmulatorDll}'");
         return o;
     }
+
+    private void WrkSecondsSet(int s) => _wrkSeconds = s;
+    private int _wrkSeconds = 5;
 
     private static int Positive(string s) =>
         int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"expected a positive integer, got '{s}'");
@@ -123,7 +158,7 @@ public static class Table
 {
     public static void Print(IReadOnlyList<Row> rows)
     {
-        var cells = rows.Select(r => new[] { r.Scenario, r.Metric, r.Value.ToString(r.Value >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture), r.Unit, r.Detail }).ToList();
+        var cells = rows.Select(r => new[] { r.Scenario, r.Metric, r.Value.ToString(r.Unit.StartsWith('×') ? "0.00" : r.Value >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture), r.Unit, r.Detail }).ToList();
         string[] header = ["scenario", "metric", "value", "unit", "detail"];
         var widths = header.Select((h, c) => Math.Max(h.Length, cells.Count == 0 ? 0 : cells.Max(row => row[c].Length))).ToArray();
         string Line(string[] row) => "| " + string.Join(" | ", row.Select((v, c) => c == 2 ? v.PadLeft(widths[c]) : v.PadRight(widths[c]))) + " |";

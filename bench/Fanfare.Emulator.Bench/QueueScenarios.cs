@@ -247,7 +247,7 @@ public sealed class QueueAdvanceScenario : IScenario
         }
         finally
         {
-            await context.ReleaseQueueAsync();
+            context.QueueUsedUp();
         }
     }
 }

@@ -20,8 +20,11 @@ public interface IScenario
 
 public static class Scenarios
 {
-    public static readonly IScenario[] All = [new StartupScenario(), new ResetScenario(), new GuestScenario(), new RefreshScenario(),
-        new QueueEnterScenario(), new QueueStatusScenario(), new QueueAdvanceScenario(), new CheckoutScenario()];
+    public static readonly IScenario[] All = [new KestrelRatioScenario(), new StartupScenario(), new ResetScenario(), new GuestScenario(), new RefreshScenario(),
+        new QueueEnterScenario(), new QueueStatusScenario(), new QueueAdvanceScenario(), new ResetAfterConsumersScenario(), new CheckoutScenario()];
+
+    /// <summary>What <c>--quick</c> runs by default: every row of the issue-15 table, nothing else.</summary>
+    public static readonly string[] Quick = ["kestrel", "reset", "queue-enter", "queue-status", "queue-advance-24h", "reset-after-consumers"];
 }
 
 /// <summary>Shared state: the options, and one long-running emulator that the throughput scenarios share.</summary>
@@ -30,6 +33,7 @@ public sealed class BenchContext(BenchOptions options) : IAsyncDisposable
     private EmulatorProcess? _shared;
     private string? _publishableKey;
     private Task<QueueFixture>? _queue;
+    private bool _queueUsedUp;
 
     public BenchOptions Options { get; } = options;
 
@@ -47,13 +51,23 @@ public sealed class BenchContext(BenchOptions options) : IAsyncDisposable
     }
 
     /// <summary>The queue scenarios' private emulator with N consumers queued (built on first use; see <see cref="QueueFixture"/>).</summary>
-    public Task<QueueFixture> QueueAsync() => _queue ??= QueueFixture.CreateAsync(Options);
+    /// <paramref name="usedUpIsFine"/>: a scenario that only needs the N consumers to exist (not the queue waiting) may
+    /// take the fixture after <c>queue-advance-24h</c> used its queue up.</summary>
+    public async Task<QueueFixture> QueueAsync(bool usedUpIsFine = false)
+    {
+        if (_queueUsedUp && !usedUpIsFine) await ReleaseQueueAsync();
+        return await (_queue ??= QueueFixture.CreateAsync(Options));
+    }
 
-    /// <summary>Stops the queue scenarios' emulator (after <c>queue-advance-24h</c> used its queue up).</summary>
+    /// <summary>Marks the queue as used up (after <c>queue-advance-24h</c>): the next scenario that needs it waiting builds a new one.</summary>
+    public void QueueUsedUp() => _queueUsedUp = true;
+
+    /// <summary>Stops the queue scenarios' emulator.</summary>
     public async Task ReleaseQueueAsync()
     {
         var queue = _queue;
         _queue = null;
+        _queueUsedUp = false;
         if (queue is { IsCompletedSuccessfully: true }) await queue.Result.DisposeAsync();
     }
 
@@ -113,20 +127,27 @@ public sealed class ResetScenario : IScenario
         var server = new List<double>();
         for (int i = -3; i < context.Options.Resets; i++) // 3 untimed warm-up resets
         {
-            var watch = Stopwatch.StartNew();
-            using var res = await admin.PostAsync("/_emulator/reset", null);
-            var body = await res.Content.ReadAsStringAsync();
-            var ms = watch.Elapsed.TotalMilliseconds;
-            res.EnsureSuccessStatusCode();
+            var (ms, serverMs) = await TimeAsync(admin);
             if (i < 0) continue;
             client.Add(ms);
-            server.Add(JsonNode.Parse(body)!["durationMs"]!.GetValue<double>());
+            server.Add(serverMs);
         }
         return
         [
             new(Name, "reset (client round trip)", Stats.Median(client), "ms", Stats.Spread(client)),
             new(Name, "reset (server durationMs)", Stats.Median(server), "ms", Stats.Spread(server)),
         ];
+    }
+
+    /// <summary>One <c>POST /_emulator/reset</c>: client round trip and the server's <c>durationMs</c>.</summary>
+    public static async Task<(double Client, double Server)> TimeAsync(HttpClient admin)
+    {
+        var watch = Stopwatch.StartNew();
+        using var res = await admin.PostAsync("/_emulator/reset", null);
+        var body = await res.Content.ReadAsStringAsync();
+        var ms = watch.Elapsed.TotalMilliseconds;
+        res.EnsureSuccessStatusCode();
+        return (ms, JsonNode.Parse(body)!["durationMs"]!.GetValue<double>());
     }
 }
 

@@ -16,6 +16,20 @@ public sealed class TokenService(OrganizationDirectory orgs)
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly ConcurrentDictionary<string, Ed25519SecurityKey> _keys = new();
 
+    /// <summary>
+    /// Tokens whose signature was already verified, with the signing-key seed they verified against and their parsed
+    /// claims. The signature of an unchanging string under an unchanging key does not change, so the same token string
+    /// under the same key is not verified (nor parsed) again; any other string (a tampered token, another key) is verified
+    /// in full. Only the signature is remembered: callers check expiry (emulator clock), token type and session revocation
+    /// on every request. Shared by every TokenService of the process (tests run several emulators in one): an entry says
+    /// only "this string is signed by the key of this seed", which is true everywhere. Bounded: emptied when it reaches
+    /// <see cref="VerifiedCacheLimit"/> entries.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, VerifiedToken> Verified = new(StringComparer.Ordinal);
+    internal const int VerifiedCacheLimit = 50_000;
+
+    private sealed record VerifiedToken(string KeySeed, JsonObject Claims);
+
     public Ed25519SecurityKey KeyFor(Organization org) =>
         _keys.GetOrAdd(org.SigningKeySeed, s => Ed25519SecurityKey.FromSeed(Convert.FromBase64String(s)));
 
@@ -23,31 +37,55 @@ public sealed class TokenService(OrganizationDirectory orgs)
     public string Sign(Organization org, JsonObject payload) =>
         _handler.CreateToken(payload.ToJsonString(), new SigningCredentials(KeyFor(org), EdDsaCryptoProvider.Algorithm));
 
-    /// <summary>Reads a token's claims without verifying it (null when it is not a JWT).</summary>
+    /// <summary>
+    /// Reads a token's claims without verifying it (null when it is not a JWT). The object may be shared with other
+    /// callers (a token already verified answers from the cache): read it, never modify it.
+    /// </summary>
     public static JsonObject? Peek(string? token)
     {
-        if (string.IsNullOrEmpty(token) || token.Count(c => c == '.') != 2) return null;
+        if (string.IsNullOrEmpty(token)) return null;
+        if (Verified.TryGetValue(token, out var known)) return known.Claims;
+        return Parse(token);
+    }
+
+    private static JsonObject? Parse(string token)
+    {
+        if (token.Count(c => c == '.') != 2) return null;
         try
         {
             var payload = Base64UrlEncoder.Decode(token.Split('.')[1]);
-            return JsonNode.Parse(payload) as JsonObject;
+            var claims = JsonNode.Parse(payload) as JsonObject;
+            _ = claims?.Count; // JsonObject builds its dictionary lazily: build it now, so shared readers never race on it
+            return claims;
         }
         catch (Exception) { return null; }
     }
 
-    /// <summary>The claims when the signature is <paramref name="org"/>'s and the algorithm EdDSA; otherwise null.</summary>
+    /// <summary>
+    /// The claims when the signature is <paramref name="org"/>'s and the algorithm EdDSA; otherwise null. The object may
+    /// be shared (see <see cref="Peek"/>): read it, never modify it.
+    /// </summary>
     public JsonObject? Verify(Organization org, string? token)
     {
         if (string.IsNullOrEmpty(token)) return null;
+        if (Verified.TryGetValue(token, out var known) && known.KeySeed == org.SigningKeySeed) return known.Claims;
         try
         {
-            var result = _handler.ValidateToken(token, new TokenValidationParameters
+            // Completes synchronously (a key is given: no metadata to fetch).
+            var result = _handler.ValidateTokenAsync(token, new TokenValidationParameters
             {
                 IssuerSigningKey = KeyFor(org),
                 ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false,
                 RequireExpirationTime = false, RequireSignedTokens = true, ValidAlgorithms = [EdDsaCryptoProvider.Algorithm],
-            });
-            return result.IsValid ? Peek(token) : null;
+            }).GetAwaiter().GetResult();
+            if (!result.IsValid) return null;
+            var claims = Parse(token);
+            if (claims is not null)
+            {
+                if (Verified.Count >= VerifiedCacheLimit) Verified.Clear();
+                Verified[token] = new VerifiedToken(org.SigningKeySeed, claims);
+            }
+            return claims;
         }
         catch (Exception) { return null; }
     }
