@@ -161,8 +161,15 @@ version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Emulator/Emulator.csproj
 say "docker build -t $image:${version:-local} -t $image:local (SDK_IMAGE=$sdk_image RUNTIME_IMAGE=$runtime_image)"
 started=$SECONDS
 # --network host: the build stage's `dotnet restore` reaches the package registry the way this machine does.
+# BuildKit when a client can drive the engine's builtin BuildKit without the buildx plugin (Debian's docker.io client,
+# 20.10): it runs metadata steps without containers, about twice as fast as the legacy builder on vfs. Otherwise the
+# legacy builder (every client still has it).
+build=(env DOCKER_BUILDKIT=0 docker build)
+if [[ -x /usr/bin/docker ]] && [[ $(/usr/bin/docker version --format '{{.Client.Version}}' 2>/dev/null) == 20.* ]]; then
+  build=(env DOCKER_BUILDKIT=1 /usr/bin/docker build --progress plain)
+fi
 set +e
-DOCKER_BUILDKIT=0 docker build --network host \
+"${build[@]}" --network host \
   --build-arg SDK_IMAGE="$sdk_image" --build-arg RUNTIME_IMAGE="$runtime_image" \
   -t "$image:${version:-local}" -t "$image:local" -f Dockerfile . 2>&1 | sed -u 's/^/  | /'
 rc=${PIPESTATUS[0]}
