@@ -135,7 +135,7 @@ public sealed class FanfareEmulatorContainer : DockerContainer
 
     private sealed record OrganizationList(List<FanfareOrganization> Organizations);
 
-    private sealed record ClockState(DateTimeOffset Now, string Mode, long? OffsetSeconds);
+    private sealed record ClockState(DateTimeOffset Now, string Mode, double? OffsetSeconds);
 }
 
 /// <summary>An organization of the emulator's seed and its deterministic keys (<c>GET /_emulator/organizations</c>).</summary>

@@ -6,7 +6,7 @@ namespace Fanfare.Emulator.Tests.Packaging;
 
 /// <summary>One emulator container shared by the tests of <see cref="ContainerTests" />, started on first use (so a test
 /// can still skip, or fail under CI, when there is no engine).</summary>
-public sealed class SharedEmulatorContainer : IAsyncDisposable
+public sealed class SharedEmulatorContainer : IAsyncLifetime
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private EmulatorContainer? _container;
@@ -29,7 +29,9 @@ public sealed class SharedEmulatorContainer : IAsyncDisposable
         finally { _gate.Release(); }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_container is not null) await _container.DisposeAsync();
     }
