@@ -107,6 +107,8 @@ public sealed class ContainerTests(SharedEmulatorContainer shared) : IClassFixtu
         }
     }
 
+    // Needs the CLI rework (issue 10: "port in use / unreadable seed → one line on stderr and non-zero exit"); until then
+    // the emulator logs its "ready" banner and a stack trace, and the process dies with 139.
     [SkippableFact]
     public async Task A_port_in_use_makes_the_container_exit_non_zero_with_one_line_in_docker_logs()
     {
@@ -187,6 +189,7 @@ public sealed class ContainerLifecycleTests
         finally { dir.Delete(recursive: true); }
     }
 
+    // Needs the CLI rework (issue 10), like the port-in-use test.
     [SkippableFact]
     public async Task An_unreadable_seed_makes_the_container_exit_non_zero_with_one_line_in_docker_logs()
     {
