@@ -1,13 +1,17 @@
-# syntax=docker/dockerfile:1
 # Fanfare Emulator image.
 #   docker build -t fanfare-emulator .
 #   docker run --rm -p 4800:4800 -p 4802:4802 -p 4803:4803 -p 4805:4805 -v fanfare-data:/data fanfare-emulator
 #
+# The two base images are build arguments so a machine that cannot pull them can pass local stand-ins
+# (docker/build-local.sh does, for CI): everything below the FROM lines is built as written.
+#
 # Emulator.Tests/Packaging/PublishedBinaryTests.cs reads this file: it runs the `RUN dotnet publish` line (with its own
 # output folder), then starts the result with the final stage's ENV, ENTRYPOINT and HEALTHCHECK. bench/run.sh publishes
 # with the same line. Keep the publish arguments here and only here.
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 # Restore first, from the project file only, so the package layer is cached until the dependencies change.
 COPY Emulator/Emulator.csproj Emulator/
@@ -15,7 +19,7 @@ RUN dotnet restore Emulator/Emulator.csproj
 COPY . .
 RUN dotnet publish Emulator/Emulator.csproj -c Release -o /app -p:UseAppHost=false
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 # /data holds emulator.db; owned by the image's non-root "app" user ($APP_UID, 1654) so a fresh named volume is writable.
 RUN mkdir -p /data && chown "$APP_UID" /data

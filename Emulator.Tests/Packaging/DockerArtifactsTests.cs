@@ -17,6 +17,10 @@ public sealed class DockerArtifactsTests(EmulatorServer emu) : IClassFixture<Emu
     {
         var d = DockerfileSpec.Load(Path.Combine(Root, "Dockerfile"));
         Assert.Equal(["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0"], d.BaseImages);
+        // … as build arguments, so docker/build-local.sh can pass local stand-ins where images cannot be pulled.
+        Assert.Equal(["${SDK_IMAGE}", "${RUNTIME_IMAGE}"], d.BaseImagesAsWritten);
+        // No `# syntax=` directive: BuildKit would pull that frontend image from a registry.
+        Assert.DoesNotContain(File.ReadLines(Path.Combine(Root, "Dockerfile")), l => l.TrimStart().StartsWith("# syntax", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(["publish", "Emulator/Emulator.csproj"], d.PublishArguments[..2]);
         Assert.Contains(d.Instructions, i => i.Stage == d.FinalStage && i.Keyword == "COPY" && i.Arguments.StartsWith("--from=build /app", StringComparison.Ordinal));
 

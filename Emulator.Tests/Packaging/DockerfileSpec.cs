@@ -14,8 +14,13 @@ public sealed class DockerfileSpec
     public sealed record Instruction(int Stage, string Keyword, string Arguments);
 
     public List<Instruction> Instructions { get; } = [];
-    /// <summary>The image of every <c>FROM</c>, in order.</summary>
+    /// <summary>The image of every <c>FROM</c>, in order, with the <c>ARG</c>s declared before the first <c>FROM</c>
+    /// replaced by their defaults (what <c>docker build</c> uses without <c>--build-arg</c>).</summary>
     public List<string> BaseImages { get; } = [];
+    /// <summary>The image of every <c>FROM</c> as written (e.g. <c>${SDK_IMAGE}</c>).</summary>
+    public List<string> BaseImagesAsWritten { get; } = [];
+    /// <summary><c>ARG name=default</c> lines before the first <c>FROM</c> (usable in <c>FROM</c>).</summary>
+    public Dictionary<string, string> GlobalArgs { get; } = new(StringComparer.Ordinal);
     public int FinalStage => BaseImages.Count - 1;
 
     /// <summary>Tokens of the <c>RUN dotnet publish</c> command after <c>dotnet</c> (so starting with <c>publish</c>).</summary>
@@ -60,10 +65,21 @@ public sealed class DockerfileSpec
         var space = line.IndexOfAny([' ', '\t']);
         var keyword = (space < 0 ? line : line[..space]).ToUpperInvariant();
         var rest = space < 0 ? "" : line[(space + 1)..].Trim();
+        if (keyword == "ARG" && BaseImages.Count == 0)
+        {
+            foreach (var w in ShellWords(rest))
+            {
+                var eq = w.IndexOf('=');
+                GlobalArgs[eq < 0 ? w : w[..eq]] = eq < 0 ? "" : w[(eq + 1)..];
+            }
+        }
         if (keyword == "FROM")
         {
             var words = ShellWords(rest).Where(w => !w.StartsWith("--", StringComparison.Ordinal)).ToList();
-            BaseImages.Add(words.Count > 0 ? words[0] : "");
+            var image = words.Count > 0 ? words[0] : "";
+            BaseImagesAsWritten.Add(image);
+            BaseImages.Add(System.Text.RegularExpressions.Regex.Replace(image, @"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
+                m => GlobalArgs.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value));
             // A new stage: what the image gets is the last stage's (stages built FROM an earlier stage are not followed).
             Env.Clear(); ExposedPorts.Clear(); Volumes.Clear(); User = null; Entrypoint = []; HealthcheckCommand = [];
         }
