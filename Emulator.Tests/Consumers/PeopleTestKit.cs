@@ -34,7 +34,7 @@ public static class PeopleTestKit
             });
             emu.Services.GetRequiredService<EventOutbox>().Record(orgId, "order.completed", new JsonObject
             {
-                ["orderId"] = id, ["consumerId"] = consumerId, ["completedAt"] = Json.Iso(now), ["amount"] = amount, ["currencyCode"] = "USD",
+                ["orderId"] = id, ["consumerId"] = consumerId, ["completedAt"] = Fanfare.Emulator.Infrastructure.Json.Iso(now), ["amount"] = amount, ["currencyCode"] = "USD",
             });
         });
         return id;
@@ -50,7 +50,7 @@ public static class PeopleTestKit
             Id = Guid.NewGuid().ToString(), OrganizationId = orgId, EventName = eventName, ConsumerId = consumerId, OrderId = orderId, ReceivedAt = now,
             Body = new JsonObject
             {
-                ["organizationId"] = orgId, ["eventId"] = Guid.NewGuid().ToString(), ["eventName"] = eventName, ["eventTimestamp"] = Json.Iso(now),
+                ["organizationId"] = orgId, ["eventId"] = Guid.NewGuid().ToString(), ["eventName"] = eventName, ["eventTimestamp"] = Fanfare.Emulator.Infrastructure.Json.Iso(now),
                 ["consumerId"] = consumerId, ["geoCountry"] = "US", ["geoCity"] = "Brooklyn", ["eventProperties"] = props ?? new JsonObject(),
             },
         };
