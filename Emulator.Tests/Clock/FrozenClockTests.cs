@@ -126,6 +126,11 @@ public sealed class FrozenClockTests(EmulatorServer emu) : IClassFixture<Emulato
         await Task.Delay(20); // a different millisecond: time-ordered ids would differ
         await emu.ResetAsync();
         Assert.Equal(first, await SeededIdsAsync());
+
+        // The README publishes the seeded distribution ids for frontends to hard-code.
+        var readme = File.ReadAllText(Path.Combine(Packaging.DockerfileSpec.RepositoryRoot(), "README.md"));
+        foreach (var id in first.Where(i => !i.StartsWith("/consumers", StringComparison.Ordinal) && !i.StartsWith("/experiences", StringComparison.Ordinal)))
+            Assert.Contains(id.Split(' ')[1], readme);
     }
 
     [Fact]

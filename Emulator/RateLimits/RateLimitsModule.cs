@@ -142,18 +142,30 @@ public sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limite
         return HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "status_checks" : "consumer_general";
     }
 
+    // Keys are derived from organization names and never change: remember what a key resolved to (only hits), so the
+    // hot path does not read the store.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _orgByKey = new(StringComparer.Ordinal);
+
     /// <summary>The organization of the credentials (publishable key header, or a key as bearer), else null.</summary>
     private string? OrganizationOf(HttpRequest req)
     {
         var pk = req.Headers["X-Publishable-Key"].ToString();
-        if (pk.Length > 0 && orgs.ByKey(pk) is { } a) return a.Org.Id;
+        if (pk.Length > 0 && Resolve(pk) is { } a) return a;
         var auth = req.Headers.Authorization.ToString();
         if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var token = auth[7..].Trim();
-            if ((token.StartsWith("sk_", StringComparison.Ordinal) || token.StartsWith("pk_", StringComparison.Ordinal)) && orgs.ByKey(token) is { } b) return b.Org.Id;
+            if ((token.StartsWith("sk_", StringComparison.Ordinal) || token.StartsWith("pk_", StringComparison.Ordinal)) && Resolve(token) is { } b) return b;
         }
         return null;
+    }
+
+    private string? Resolve(string key)
+    {
+        if (_orgByKey.TryGetValue(key, out var id)) return id;
+        if (orgs.ByKey(key) is not { } hit) return null;
+        _orgByKey[key] = hit.Org.Id;
+        return hit.Org.Id;
     }
 
     /// <summary>The OTP recipient as the engine keys it (email lower-cased, phone in E.164), read without consuming the body.</summary>
