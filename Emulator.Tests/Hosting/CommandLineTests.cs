@@ -142,6 +142,14 @@ public sealed class CommandLineTests(EmulatorServer emu) : IClassFixture<Emulato
     }
 
     [Fact]
+    public void Dotnet_run_keeps_the_callers_directory()
+    {
+        // `dotnet run --project Emulator -- --seed seed/x.json` resolves against the directory the user ran it from.
+        var csproj = File.ReadAllText(Path.Combine(DockerfileSpec.RepositoryRoot(), "Emulator", "Emulator.csproj"));
+        Assert.Contains("<RunWorkingDirectory>$(MSBuildStartupDirectory)</RunWorkingDirectory>", csproj);
+    }
+
+    [Fact]
     public void Default_data_directory_is_ignored_by_git()
     {
         var root = DockerfileSpec.RepositoryRoot();
