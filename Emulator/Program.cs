@@ -1,13 +1,9 @@
 using Fanfare.Emulator.Hosting;
 
-// `Fanfare.Emulator healthcheck` exits 0 when the emulator on this machine answers GET /_emulator/health with 200
-// (the Docker HEALTHCHECK; the image has no curl).
-if (args.Length > 0 && args[0] == "healthcheck")
-    return await HealthCheckCommand.RunAsync(args[1..]);
-
-var app = EmulatorApp.Build(args);
-await app.RunAsync();
-return 0;
+// `Fanfare.Emulator [options]` runs the emulator; `--help` lists the options; `Fanfare.Emulator healthcheck [url]`
+// exits 0 when the emulator on this machine answers GET /_emulator/health with 200 (the Docker HEALTHCHECK; the image
+// has no curl). See Hosting/CommandLine.cs.
+return await EmulatorCommandLine.RunAsync(args);
 
 /// <summary>Entry point marker for tests.</summary>
 public partial class Program;

@@ -26,7 +26,7 @@ public static class WebhookTestKit
     public static async Task<JsonNode> DeliveryAsync(this EmulatorServer emu, string id) =>
         await emu.Control.GetJsonAsync("/_emulator/webhooks/deliveries/" + id);
 
-    /// <summary>Runs what is due now (the clock is frozen in these tests, so the background pump does not).</summary>
+    /// <summary>Runs what is due now, at once (the background pump would too, within its interval: frozen stops time, not work).</summary>
     public static Task RunDueAsync(this EmulatorServer emu) => emu.AdvanceClockAsync(0);
 
     public static string S(this JsonNode? n) => n!.GetValue<string>();

@@ -60,20 +60,14 @@ public sealed class ConsumerAuthEngine(
         });
     }
 
-    /// <summary><c>POST /auth/otp/request</c>: sends a 6-digit code valid 10 minutes. 429 past 10 requests a minute per recipient.</summary>
+    /// <summary><c>POST /auth/otp/request</c>: sends a 6-digit code valid 10 minutes (the 429 past 10 requests a minute per
+    /// recipient is answered before, by <c>RateLimits/RateLimitMiddleware</c>).</summary>
     public void RequestOtp(Organization org, string channel, string recipient, string? name)
     {
         store.Transaction(() =>
         {
             var now = clocks.For(org.Id).GetUtcNow();
-            var recent = store.Where<OtpChallenge>(c => c.OrganizationId == org.Id && c.Recipient == recipient && c.CreatedAt > now.AddMinutes(-1));
-            if (recent.Count >= options.OtpRequestsPerMinute)
-            {
-                var retry = (int)Math.Ceiling((recent.Min(c => c.CreatedAt).AddMinutes(1) - now).TotalSeconds);
-                throw new ApiException(429, "Rate limit exceeded", null,
-                    new JsonObject { ["error"] = "Rate limit exceeded", ["retryAfter"] = Math.Max(1, retry) },
-                    new Dictionary<string, string> { ["Retry-After"] = Math.Max(1, retry).ToString() });
-            }
+            // The 10-a-minute limit per recipient (behavior.md §5) is the authentication class of RateLimits/RateLimiter.
             var code = options.OtpFixedCode
                 ?? (otp.FixedCodes.TryGetValue(recipient, out var fixedForRecipient) ? fixedForRecipient : null)
                 ?? otp.FixedCode

@@ -1,42 +1,37 @@
+using PhoneNumbers;
+
 namespace Fanfare.Emulator.Auth;
 
 /// <summary>
 /// E.164 normalisation for OTP phones (behavior.md §2.2: <c>+12025551234</c>, <c>defaultCountry</c> ISO-2 normalises local
-/// input). International input (<c>+…</c> or <c>00…</c>) is kept; local input gets the country's calling code, with the
-/// trunk prefix 0 dropped where the country uses one. Not a full numbering plan: lengths are checked loosely (E.164 ≤ 15).
+/// input), with Google's numbering plans (libphonenumber-csharp): the national trunk prefix is dropped
+/// (<c>+44 020 7946 0000</c> → <c>+442079460000</c>), unknown country codes (<c>+999…</c>) are refused. A number only has
+/// to be <em>possible</em> (right length for its country), not assigned, so fictional numbers such as the seed's
+/// <c>+15555550100</c> work. <c>00…</c> is read as international; letters are refused.
 /// </summary>
 public static class PhoneNumbers
 {
-    private static readonly Dictionary<string, (string Code, bool Trunk0)> Countries = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["US"] = ("1", false), ["CA"] = ("1", false), ["GB"] = ("44", true), ["AU"] = ("61", true), ["NZ"] = ("64", true),
-        ["IE"] = ("353", true), ["DE"] = ("49", true), ["FR"] = ("33", true), ["ES"] = ("34", false), ["IT"] = ("39", false),
-        ["NL"] = ("31", true), ["BE"] = ("32", true), ["SE"] = ("46", true), ["NO"] = ("47", false), ["DK"] = ("45", false),
-        ["FI"] = ("358", true), ["CH"] = ("41", true), ["AT"] = ("43", true), ["PT"] = ("351", false), ["PL"] = ("48", false),
-        ["JP"] = ("81", true), ["KR"] = ("82", true), ["CN"] = ("86", true), ["IN"] = ("91", true), ["SG"] = ("65", false),
-        ["HK"] = ("852", false), ["BR"] = ("55", true), ["MX"] = ("52", false), ["ZA"] = ("27", true), ["AE"] = ("971", true),
-    };
+    private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
+    private static readonly HashSet<string> Regions = new(Util.GetSupportedRegions(), StringComparer.OrdinalIgnoreCase);
 
-    public static bool IsKnownCountry(string? iso2) => iso2 is not null && Countries.ContainsKey(iso2);
+    /// <summary>True for an ISO 3166-1 alpha-2 code that has a numbering plan (<c>US</c>, <c>gb</c> …).</summary>
+    public static bool IsKnownCountry(string? iso2) => iso2 is not null && Regions.Contains(iso2);
 
-    /// <summary>The E.164 form, or null when the input cannot be a phone number.</summary>
+    /// <summary>The E.164 form, or null when the input cannot be a phone number (unknown country code, impossible length,
+    /// letters). Local input is read in <paramref name="defaultCountry"/> (default <c>US</c>).</summary>
     public static string? Normalize(string input, string? defaultCountry)
     {
         var s = input.Trim();
-        bool international = s.StartsWith('+') || s.StartsWith("00", StringComparison.Ordinal);
-        if (s.Any(c => !(char.IsAsciiDigit(c) || c is '+' or ' ' or '-' or '(' or ')' or '.'))) return null;
-        var digits = new string(s.Where(char.IsAsciiDigit).ToArray());
-        if (s.StartsWith("00", StringComparison.Ordinal)) digits = digits[2..];
-        if (!international)
+        if (s.Length == 0 || s.Any(c => !(char.IsAsciiDigit(c) || c is '+' or ' ' or '-' or '(' or ')' or '.'))) return null;
+        if (s.StartsWith("00", StringComparison.Ordinal)) s = "+" + s[2..];
+        var region = string.IsNullOrEmpty(defaultCountry) ? "US" : defaultCountry.ToUpperInvariant();
+        if (!Regions.Contains(region)) return null;
+        try
         {
-            var country = string.IsNullOrEmpty(defaultCountry) ? "US" : defaultCountry;
-            if (!Countries.TryGetValue(country, out var c)) return null;
-            if (c.Code == "1" && digits.Length == 11 && digits[0] == '1') digits = digits[1..];
-            else if (c.Trunk0 && digits.StartsWith('0')) digits = digits[1..];
-            if (c.Code == "1" && digits.Length != 10) return null;
-            digits = c.Code + digits;
+            var number = Util.Parse(s, region);
+            if (Util.IsPossibleNumberWithReason(number) != PhoneNumberUtil.ValidationResult.IS_POSSIBLE) return null;
+            return Util.Format(number, PhoneNumberFormat.E164);
         }
-        if (digits.Length < 8 || digits.Length > 15 || digits[0] == '0') return null;
-        return "+" + digits;
+        catch (NumberParseException) { return null; }
     }
 }

@@ -50,7 +50,7 @@ public sealed class ClockApi : IFeatureModule
             else if (seconds is double ok && !body.HasIssues) by = TimeSpan.FromSeconds(ok);
             else if (!body.HasIssues) body.AddIssue("seconds", "number", "number", null, "Invalid type: Expected number but received undefined", "schema");
             body.ThrowIfInvalid();
-            await scheduler.AdvanceToAsync(clock.GetUtcNow() + by);
+            await scheduler.AdvanceToAsync(EmulatorClock.Truncate(clock.GetUtcNow() + by));
             return Results.Json(State(clock));
         }).WithName("clockAdvance");
 
@@ -61,8 +61,9 @@ public sealed class ClockApi : IFeatureModule
             body.ThrowIfInvalid();
             var now = clock.GetUtcNow();
             clock.Freeze(now);
-            if (at is { } t)
+            if (at is { } t0)
             {
+                var t = EmulatorClock.Truncate(t0);
                 if (t > now) await scheduler.AdvanceToAsync(t); else clock.Freeze(t);
             }
             return Results.Json(State(clock));
@@ -73,8 +74,9 @@ public sealed class ClockApi : IFeatureModule
             var body = await BodyReader.ReadAsync(req, required: true);
             var at = body.DateTime("now", required: true, nullable: false);
             body.ThrowIfInvalid();
-            if (at!.Value > clock.GetUtcNow()) await scheduler.AdvanceToAsync(at.Value);
-            else clock.MoveTo(at.Value);
+            var to = EmulatorClock.Truncate(at!.Value);
+            if (to > clock.GetUtcNow()) await scheduler.AdvanceToAsync(to);
+            else clock.MoveTo(to);
             return Results.Json(State(clock));
         }).WithName("clockSet");
 

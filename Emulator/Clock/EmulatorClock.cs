@@ -5,6 +5,10 @@ namespace Fanfare.Emulator.Clock;
 /// reports them): <c>system</c> (real time), <c>frozen</c> (time stands still at a chosen instant), <c>offset</c> (real
 /// time plus a fixed offset in seconds). Moving it forward goes through <see cref="Scheduling.Scheduler"/> so that work
 /// falling due runs in time order before the move returns.
+/// <para>Every instant it gives, holds or is given is whole milliseconds — the precision every response prints — so an
+/// instant the API printed (an <c>expiresAt</c>) is exactly one the clock can be set to.</para>
+/// <para>Frozen means time stands still, not work: the scheduler still runs whatever is due at or before the frozen
+/// instant (an "immediate" first webhook attempt, an admission due now); only the passage of time stops.</para>
 /// </summary>
 public sealed class EmulatorClock : TimeProvider
 {
@@ -22,7 +26,14 @@ public sealed class EmulatorClock : TimeProvider
 
     public override DateTimeOffset GetUtcNow()
     {
-        lock (_sync) return _frozenAt ?? system.GetUtcNow() + _offset;
+        lock (_sync) return _frozenAt ?? Truncate(system.GetUtcNow() + _offset);
+    }
+
+    /// <summary><paramref name="t"/> in UTC, cut to whole milliseconds (what <c>Json.Iso</c> prints).</summary>
+    public static DateTimeOffset Truncate(DateTimeOffset t)
+    {
+        var utc = t.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - utc.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
     }
 
     /// <summary><c>system</c>, <c>frozen</c> or <c>offset</c>.</summary>
@@ -36,7 +47,16 @@ public sealed class EmulatorClock : TimeProvider
     /// <summary>Offset from real time, in seconds (0 in system mode; in frozen mode, frozen instant minus real now).</summary>
     public double OffsetSeconds
     {
-        get { lock (_sync) return Math.Round(((_frozenAt ?? system.GetUtcNow() + _offset) - system.GetUtcNow()).TotalSeconds, 3); }
+        get
+        {
+            lock (_sync)
+            {
+                var real = system.GetUtcNow();
+                var offset = _frozenAt is { } f ? f - Truncate(real) : _offset;
+                var seconds = Math.Round(offset.TotalSeconds, 3);
+                return seconds == 0 ? 0 : seconds; // never print -0
+            }
+        }
     }
 
     /// <summary>Moves the clock to <paramref name="to"/> keeping the mode (frozen stays frozen; otherwise becomes offset).</summary>
@@ -44,14 +64,19 @@ public sealed class EmulatorClock : TimeProvider
     {
         lock (_sync)
         {
+            to = Truncate(to);
             if (_frozenAt is not null) _frozenAt = to;
-            else _offset = to - system.GetUtcNow();
+            else
+            {
+                var now = system.GetUtcNow();
+                _offset = TimeSpan.FromMilliseconds(Math.Round((to - now).TotalMilliseconds));
+            }
         }
     }
 
     internal void Freeze(DateTimeOffset at)
     {
-        lock (_sync) _frozenAt = at;
+        lock (_sync) _frozenAt = Truncate(at);
     }
 
     /// <summary>Back to real time.</summary>

@@ -26,6 +26,10 @@ public abstract class DistributionBase : IDocument
     public string TimeZone { get; set; } = "UTC";
     public DateTimeOffset? OpenAt { get; set; }
     public DateTimeOffset? CloseAt { get; set; }
+    /// <summary>When <c>distribution.closed</c> fires (behavior.md §7.4): <c>closeAt</c>; a type whose entries end on their
+    /// own (a draw at <c>drawAt</c>) overrides it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public virtual DateTimeOffset? LifecycleCloseAt => CloseAt;
     /// <summary><c>"ended"</c> or null.</summary>
     public string? StatusOverride { get; set; }
     public DateTimeOffset? StatusOverrideAt { get; set; }

@@ -34,7 +34,7 @@ public sealed class DistributionLifecycle(DocumentStore store, Scheduler schedul
         var payload = new JsonObject { ["distributionId"] = d.Id };
         if (d.OpenAt is { } open && open > now) scheduler.Schedule($"{OpenJob}:{d.Id}", OpenJob, open, payload, d.OrganizationId);
         else scheduler.Cancel($"{OpenJob}:{d.Id}");
-        if (d.CloseAt is { } close && close > now) scheduler.Schedule($"{CloseJob}:{d.Id}", CloseJob, close, (JsonObject)payload.DeepClone(), d.OrganizationId);
+        if (d.LifecycleCloseAt is { } close && close > now) scheduler.Schedule($"{CloseJob}:{d.Id}", CloseJob, close, (JsonObject)payload.DeepClone(), d.OrganizationId);
         else scheduler.Cancel($"{CloseJob}:{d.Id}");
     }
 

@@ -38,6 +38,21 @@ public interface IDistributionEngine
     /// <summary>The admin/public JSON shape (e.g. admin-part4.md <c>Queue</c>).</summary>
     JsonObject ToJson(DistributionBase distribution);
 
+    /// <summary>Admin audit fields a consumer never sees.</summary>
+    static readonly string[] AdminOnlyFields = ["organizationId", "createdAt", "createdBy", "archived", "updatedAt", "updatedBy"];
+
+    /// <summary>The shape nested in the consumer <c>Experience</c> (consumer-part2.md <c>GET /experiences/{id}</c>
+    /// <c>sequences[].queues[]</c> …): by default <see cref="ToJson"/> minus the admin audit fields; a type whose consumer
+    /// shape has more (an auction's <c>currencyCode</c>) overrides it.</summary>
+    JsonObject NestedConsumerJson(Organization org, DistributionBase distribution) => WithoutAdminFields(ToJson(distribution));
+
+    /// <summary><paramref name="j"/> without <see cref="AdminOnlyFields"/>.</summary>
+    static JsonObject WithoutAdminFields(JsonObject j)
+    {
+        foreach (var k in AdminOnlyFields) j.Remove(k);
+        return j;
+    }
+
     /// <summary>The consumer's participation for journeys, <c>/consumers/me</c> and routing.</summary>
     Participation View(DistributionBase distribution, string consumerId);
 

@@ -19,15 +19,23 @@ public static class EmulatorApp
 {
     /// <summary>
     /// Creates the host. <paramref name="configure"/> lets tests override options (ports, in-memory store) after
-    /// configuration binding. Flags: <c>--seed FILE</c>, <c>--data DIR</c>, <c>--in-memory</c>, and any
-    /// <c>--Emulator:Key=value</c>.
+    /// configuration binding. <paramref name="args"/> are configuration arguments (<c>--Emulator:Key=value</c>); the user's
+    /// flags are parsed by <see cref="EmulatorCommandLine"/>. Throws <see cref="EmulatorStartupException"/> for a bad value.
     /// </summary>
     public static WebApplication Build(string[] args, Action<EmulatorOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = Translate(args) });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
         var options = new EmulatorOptions();
-        builder.Configuration.GetSection(EmulatorOptions.Section).Bind(options);
+        try { builder.Configuration.GetSection(EmulatorOptions.Section).Bind(options); }
+        catch (InvalidOperationException e)
+        {
+            // "Failed to convert configuration value 'abc' at 'Emulator:AdminPort' to type 'System.Int32'."
+            var parts = e.Message.Split('\'');
+            var (value, key, type) = parts.Length >= 6 ? (parts[1], parts[3], parts[5].Replace("System.", "")) : ("?", EmulatorOptions.Section, "?");
+            throw new EmulatorStartupException($"{key}: \"{value}\" is not a valid {(type is "Int32" or "Double" ? "number" : type)}", e);
+        }
         configure?.Invoke(options);
+        Validate(options);
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -36,6 +44,8 @@ public static class EmulatorApp
                 k.Listen(ip, port);
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Start-up failures (port in use …) are reported as one line by the command line, not as a logged stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
 
         var modules = FeatureModules.Discover();
         var s = builder.Services;
@@ -106,34 +116,33 @@ public static class EmulatorApp
         return app;
     }
 
-    /// <summary>Short flags → configuration keys.</summary>
-    private static string[] Translate(string[] args)
+    /// <summary>Checks what binding cannot: ports, the bind address, the seed file (made absolute).</summary>
+    private static void Validate(EmulatorOptions o)
     {
-        var list = new List<string>();
-        for (int i = 0; i < args.Length; i++)
+        foreach (var (name, port) in new[] { ("AdminPort", o.AdminPort), ("ConsumerPort", o.ConsumerPort), ("BeaconPort", o.BeaconPort), ("CheckoutPort", o.CheckoutPort), ("SmtpPort", o.SmtpPort) })
+            if (port < 0 || port > 65535) throw new EmulatorStartupException($"{EmulatorOptions.Section}:{name}: {port} is not a port (1-65535)");
+        if (!IPAddress.TryParse(o.BindAddress, out _))
+            throw new EmulatorStartupException($"{EmulatorOptions.Section}:BindAddress: \"{o.BindAddress}\" is not an IP address (127.0.0.1, 0.0.0.0, ::1 …)");
+        if (!string.IsNullOrWhiteSpace(o.SeedFile))
         {
-            switch (args[i])
-            {
-                case "--seed" when i + 1 < args.Length: list.Add($"--Emulator:SeedFile={args[++i]}"); break;
-                case "--data" when i + 1 < args.Length: list.Add($"--Emulator:DataDirectory={args[++i]}"); break;
-                case "--in-memory": list.Add("--Emulator:InMemory=true"); break;
-                default: list.Add(args[i]); break;
-            }
+            o.SeedFile = Path.GetFullPath(o.SeedFile);
+            if (!File.Exists(o.SeedFile)) throw new EmulatorStartupException($"seed file not found: {o.SeedFile}");
         }
-        return list.ToArray();
+        if (!(o.RateLimitScale > 0)) throw new EmulatorStartupException($"{EmulatorOptions.Section}:RateLimitScale: {o.RateLimitScale} must be greater than 0");
     }
 }
 
 /// <summary>Loads the seed into an empty store once Kestrel listens (health answers 503 until then), then prints the banner.</summary>
 internal sealed class StartupSeeder(SeedLoader seed, DocumentStore store, Scheduler scheduler, EmulatorState state,
-    EmulatorOptions options, OrganizationDirectory orgs, ILogger<StartupSeeder> log) : IHostedService
+    EmulatorOptions options, OrganizationDirectory orgs, ILogger<StartupSeeder> log, IHostApplicationLifetime lifetime) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (store.IsEmpty) seed.Apply(); else seed.Configure();
         scheduler.Rebuild();
         state.Ready = true;
-        if (options.Banner) log.LogInformation("{Banner}", Banner(options, orgs.All()));
+        // Printed once every port listens (a port in use fails the start before any "ready").
+        if (options.Banner) lifetime.ApplicationStarted.Register(() => log.LogInformation("{Banner}", Banner(options, orgs.All())));
         return Task.CompletedTask;
     }
 
@@ -149,9 +158,13 @@ internal sealed class StartupSeeder(SeedLoader seed, DocumentStore store, Schedu
         foreach (var org in organizations)
         {
             sb.AppendLine($"  organization \"{org.Name}\" {org.Id}");
-            sb.AppendLine($"    publishable key  {org.PublishableKey}");
-            sb.AppendLine($"    secret key       {org.SecretKey}");
-            sb.AppendLine($"    webhook secret   {org.WebhookSecret}");
+            foreach (var (label, value) in new[]
+            {
+                ("publishable key", org.PublishableKey), ("secret key", org.SecretKey), ("webhook secret", org.WebhookSecret),
+                ("customer-token secret", org.CustomerTokenSecret), ("live publishable key", org.LivePublishableKey),
+                ("live secret key", org.LiveSecretKey), ("live customer-token secret", org.LiveCustomerTokenSecret),
+            })
+                sb.AppendLine($"    {label,-27} {value}");
         }
         return sb.ToString();
     }

@@ -53,6 +53,13 @@ public sealed class EmulatorOptions
     /// APIs (never <c>/_emulator/*</c>) to any origin. Env: <c>Emulator__CorsOrigins__0=…</c>. See EmulatorCorsPolicyProvider.</summary>
     public string[] CorsOrigins { get; set; } = [];
 
+    /// <summary>Rate-limit classes enforced (429) at start: <c>none</c>, <c>all</c>, or a comma list of class names
+    /// (behavior.md §5; see <c>Infrastructure/RateLimits</c>). Default: <c>authentication</c> only. Every response
+    /// carries the <c>X-RateLimit-*</c> headers whatever this says. <c>POST /_emulator/rate-limits</c> changes it live.</summary>
+    public string RateLimitEnforce { get; set; } = "authentication";
+    /// <summary>Factor applied to every documented rate limit (e.g. <c>0.01</c> so a test provokes a 429 quickly).</summary>
+    public double RateLimitScale { get; set; } = 1;
+
     /// <summary>Print the well-known keys banner on start.</summary>
     public bool Banner { get; set; } = true;
 

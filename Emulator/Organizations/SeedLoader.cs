@@ -48,6 +48,7 @@ public sealed class SeedLoader(
     public void Apply()
     {
         Configure();
+        ids.ResetSeedScopes();
         store.Transaction(() =>
         {
             var now = clock.GetUtcNow();
@@ -64,7 +65,8 @@ public sealed class SeedLoader(
             }
             foreach (var module in modules)
                 foreach (var org in store.All<Organization>())
-                    module.ApplySeed(services, org, org.Seed ?? [], Seed);
+                    using (ids.SeedScope($"{org.Name}/{module.GetType().Name}"))
+                        module.ApplySeed(services, org, org.Seed ?? [], Seed);
         });
     }
 }

@@ -274,6 +274,15 @@ public sealed class AuctionEngine(DocumentStore store, IdGenerator ids, ClockRes
 
     public JsonObject ToJson(AuctionDistribution a) => ToJson((DistributionBase)a);
 
+    /// <summary>consumer-part2.md <c>Experience</c> <c>sequences[].auctions[]</c>: the admin shape minus audit fields plus the
+    /// required <c>currencyCode</c> (the organization's), as <see cref="PublicJson"/> has it.</summary>
+    JsonObject IDistributionEngine.NestedConsumerJson(Organization org, DistributionBase distribution)
+    {
+        var j = IDistributionEngine.WithoutAdminFields(ToJson(distribution));
+        j["currencyCode"] = org.CurrencyCode;
+        return j;
+    }
+
     /// <summary>consumer-part1.md <c>GET /auctions/{auctionId}</c> (public metadata; <c>currencyCode</c> of the organization).</summary>
     public JsonObject PublicJson(Organization org, AuctionDistribution a)
     {

@@ -49,6 +49,10 @@ public sealed class DrawDistribution : DistributionBase
 
     /// <summary>When entries stop: the earlier of <c>closeAt</c> and <c>drawAt</c>.</summary>
     public DateTimeOffset EntriesCloseAt => CloseAt is { } c && c < DrawAt ? c : DrawAt;
+
+    /// <summary>A draw without <c>closeAt</c> closes (emits <c>distribution.closed</c>) at <c>drawAt</c>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public override DateTimeOffset? LifecycleCloseAt => CloseAt ?? DrawAt;
 }
 
 /// <summary>

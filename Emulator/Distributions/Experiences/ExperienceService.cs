@@ -338,8 +338,6 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
         return o;
     }
 
-    private static readonly string[] PrivateFields = ["organizationId", "createdAt", "createdBy", "archived", "updatedAt", "updatedBy"];
-
     /// <summary>
     /// consumer-part2.md <c>GET /experiences/{experienceId}</c> <c>Experience</c>: no access codes, no audit fields;
     /// sequences by priority with their live distributions (each type's JSON minus the admin audit fields), <c>color</c>,
@@ -367,8 +365,7 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
             foreach (var key in SequenceService.NestedKeys) so[key] = new JsonArray();
             foreach (var (engine, d) in sequences.Distributions(s.OrganizationId, s.Id))
             {
-                var dj = engine.ToJson(d);
-                foreach (var k in PrivateFields) dj.Remove(k);
+                var dj = engine.NestedConsumerJson(org, d);
                 if (so[engine.NestedKey] is not JsonArray list) so[engine.NestedKey] = list = [];
                 list.Add(dj);
             }

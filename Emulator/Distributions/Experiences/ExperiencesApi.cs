@@ -123,6 +123,8 @@ public sealed partial class ExperiencesApi : IFeatureModule
                     var limits = so["orderLimits"] as JsonArray;
                     var seqId = RequestChecks.AsString(so["id"]) ?? IdGenerator.DeriveUuid("sequence", $"{org.Name}/{name}/{seqName}");
                     foreach (var k in new[] { "id", "waitlist", "orderLimits" }) so.Remove(k);
+                    // Seeded distribution ids are derived from this path, not from the clock (stable across starts).
+                    using var scope = services.GetRequiredService<IdGenerator>().SeedScope($"{org.Name}/{name}/{seqName}");
                     var seq = experiences.AddSequence(org, e, so, actor, [], seqId,
                         warn: msg => log.LogWarning("Seed {Org} / {Experience} / {Sequence}: {Message}", org.Name, name, seqName, msg));
                     if (waitlist is not null)

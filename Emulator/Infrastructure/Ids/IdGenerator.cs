@@ -16,10 +16,37 @@ public sealed class IdCounter : IDocument
 /// Deterministic ids, codes and secrets: every value is HMAC-SHA256(seed, stream + counter), counters live in the store,
 /// and time-ordered ids take their time from the emulator clock. Same seed + same calls + frozen clock ⇒ same values,
 /// on every machine. The seed is the seed file's <c>randomSeed</c>.
+/// <para>Inside a <see cref="SeedScope"/> (the seed loader opens one per organization and feature, experiences one per
+/// sequence) UUIDs are not time-ordered: they are derived from the scope's name, the stream and the rank within the
+/// scope, so every seeded id (consumers, queues, draws …) is the same on every start, whatever the clock says.</para>
 /// </summary>
 public sealed class IdGenerator(DocumentStore store, EmulatorClock clock)
 {
     private byte[] _key = Encoding.UTF8.GetBytes("fanfare-emulator");
+    private readonly AsyncLocal<string?> _seedScope = new();
+    private readonly Dictionary<string, int> _seedCounters = [];
+
+    /// <summary>
+    /// While the returned handle is not disposed (same async flow), <see cref="NewUuid"/> derives ids from
+    /// <paramref name="scope"/> (e.g. <c>Fanfare Demo/Sneaker Drop — Queue/General access</c>) instead of the clock.
+    /// </summary>
+    public IDisposable SeedScope(string scope)
+    {
+        var previous = _seedScope.Value;
+        _seedScope.Value = scope;
+        return new ScopeHandle(() => _seedScope.Value = previous);
+    }
+
+    /// <summary>Forgets the per-scope counters (the seed loader calls it before applying the seed).</summary>
+    public void ResetSeedScopes()
+    {
+        lock (_seedCounters) _seedCounters.Clear();
+    }
+
+    private sealed class ScopeHandle(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
 
     /// <summary>Sets the seed (called by the seed loader before anything else is generated).</summary>
     public void SetSeed(string seed) => _key = Encoding.UTF8.GetBytes(seed);
@@ -37,9 +64,20 @@ public sealed class IdGenerator(DocumentStore store, EmulatorClock clock)
         return HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{stream}#{n}"));
     }
 
-    /// <summary>A UUIDv7 (time-ordered, as the SDK documents for consumer ids) from the emulator clock and seeded bits.</summary>
+    /// <summary>A UUIDv7 (time-ordered, as the SDK documents for consumer ids) from the emulator clock and seeded bits;
+    /// inside a <see cref="SeedScope"/>, a name-derived UUID.</summary>
     public string NewUuid(string stream)
     {
+        if (_seedScope.Value is { } scope)
+        {
+            int n;
+            lock (_seedCounters)
+            {
+                var key = scope + "\n" + stream;
+                n = _seedCounters[key] = _seedCounters.GetValueOrDefault(key) + 1;
+            }
+            return DeriveUuid("seed/" + stream, $"{scope}#{n}");
+        }
         var bytes = NextBytes(stream);
         var ms = clock.GetUtcNow().ToUnixTimeMilliseconds();
         Span<byte> b = stackalloc byte[16];

@@ -132,7 +132,8 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
     }
 }
 
-/// <summary>Runs work that falls due as real time passes (not while the clock is frozen).</summary>
+/// <summary>Runs work that falls due as real time passes. While the clock is frozen it still runs whatever is due at or
+/// before the frozen instant (a first webhook attempt, an admission due now): frozen stops time, not work.</summary>
 public sealed class SchedulerPump(Scheduler scheduler, EmulatorClock clock, Hosting.EmulatorOptions options, Hosting.EmulatorState state) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -141,7 +142,7 @@ public sealed class SchedulerPump(Scheduler scheduler, EmulatorClock clock, Host
         {
             try { await Task.Delay(Math.Max(20, options.SchedulerIntervalMs), stoppingToken); }
             catch (OperationCanceledException) { return; }
-            if (!state.Ready || clock.IsFrozen) continue;
+            if (!state.Ready) continue;
             if (scheduler.NextDue is { } due && due <= clock.GetUtcNow())
                 await scheduler.RunDueAsync(stoppingToken);
         }
