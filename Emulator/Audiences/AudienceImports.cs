@@ -242,7 +242,7 @@ public sealed class AudienceImports(DocumentStore store, IdGenerator ids, ClockR
     private Consumer Match(string organizationId, AudienceSourceMember m, string source, ConsumerSyncSource? syncSource, DateTimeOffset now)
     {
         var email = m.Email?.Trim().ToLowerInvariant();
-        var phone = m.Phone is null ? null : PhoneNumbers.Normalize(m.Phone, null) ?? m.Phone;
+        var phone = m.Phone is null ? null : Fanfare.Emulator.Auth.PhoneNumbers.Normalize(m.Phone, null) ?? m.Phone;
         var c = (email is null ? null : consumers.ByEmail(organizationId, email)) ?? (phone is null ? null : consumers.ByPhone(organizationId, phone));
         if (c is null)
         {

@@ -57,7 +57,7 @@ public sealed class ConsumersAdminApi : IFeatureModule
         {
             if (node is not JsonObject h) continue;
             var email = h["email"]?.GetValue<string>()?.Trim().ToLowerInvariant();
-            var phone = h["phone"]?.GetValue<string>() is { } p ? PhoneNumbers.Normalize(p, null) : null;
+            var phone = h["phone"]?.GetValue<string>() is { } p ? Fanfare.Emulator.Auth.PhoneNumbers.Normalize(p, null) : null;
             var c = (email is null ? null : directory.ByEmail(org.Id, email)) ?? (phone is null ? null : directory.ByPhone(org.Id, phone));
             if (c is null) { log.LogWarning("Seed: organization {Org}: consumerHistory names no seeded consumer ({Entry})", org.Name, h.ToJsonString()); continue; }
             foreach (var o in h["orders"] as JsonArray ?? [])
@@ -243,7 +243,7 @@ public sealed class ConsumersAdminApi : IFeatureModule
     {
         var raw = body.String(key, nullable: true);
         if (raw is null) return null;
-        var normalized = PhoneNumbers.Normalize(raw, null);
+        var normalized = Fanfare.Emulator.Auth.PhoneNumbers.Normalize(raw, null);
         if (normalized is null) body.AddIssue(key, "phone", "E.164 phone number", body.Root[key], $"Invalid phone: Received \"{raw}\"");
         return normalized;
     }
