@@ -22,7 +22,7 @@ public sealed class EmulatorOptions
 
     /// <summary>Folder holding <c>emulator.db</c>. Relative paths resolve against the working directory.</summary>
     public string DataDirectory { get; set; } = ".emulator-data";
-    /// <summary>When true the store is an in-memory SQLite database (tests); nothing survives the process.</summary>
+    /// <summary>When true the store is an in-memory LiteDB database (tests); nothing survives the process.</summary>
     public bool InMemory { get; set; }
 
     /// <summary>Seed file. Empty = the embedded <c>seed/default.json</c> shipped next to the binary.</summary>

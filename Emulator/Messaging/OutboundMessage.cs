@@ -5,6 +5,7 @@ using Fanfare.Emulator.Infrastructure.Store;
 namespace Fanfare.Emulator.Messaging;
 
 /// <summary>An email or SMS the real service would have sent (OTP codes, later notifications).</summary>
+[SharedAcrossModes]
 public sealed class OutboundMessage : IDocument
 {
     public string Id { get; set; } = "";

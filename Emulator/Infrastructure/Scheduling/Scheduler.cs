@@ -5,6 +5,7 @@ using Fanfare.Emulator.Infrastructure.Store;
 namespace Fanfare.Emulator.Infrastructure.Scheduling;
 
 /// <summary>A unit of work due at <see cref="At"/> (UTC), run by the <see cref="IJobHandler"/> whose kind matches.</summary>
+[SharedAcrossModes]
 public sealed class ScheduledJob : IDocument
 {
     public string Id { get; set; } = "";
