@@ -99,6 +99,20 @@ public sealed class DocumentStoreTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_deliberate_client_error_keeps_what_the_engine_recorded()
+    {
+        using var store = Open(inMemory: true);
+        var doc = store.Put(new ProbeDocument { Id = "session", Priority = 1 });
+        Assert.Throws<Fanfare.Emulator.Infrastructure.Errors.ApiException>(() => store.Transaction(() =>
+        {
+            doc.Priority = 2; // e.g. refresh-token reuse revokes the session, then answers 401
+            store.Put(doc);
+            throw new Fanfare.Emulator.Infrastructure.Errors.ApiException(401, "invalid_refresh_token");
+        }));
+        Assert.Equal(2, store.Get<ProbeDocument>("session")!.Priority);
+    }
+
     private static void AssertIntact(DocumentStore store)
     {
         Assert.Equal(["first", "kept", "deleted", "last"], store.All<ProbeDocument>().Select(d => d.Id));

@@ -42,7 +42,7 @@ public sealed class DataDirectoryException(string message) : Exception(message);
 /// in memory, one collection per document kind (ids as <c>_id</c>), with the live objects kept in memory for reads.
 /// Writes go through to LiteDB at once (a write acknowledged to a client survives a crash). All access is serialized by
 /// one reentrant lock; <see cref="Transaction{T}"/> groups several writes into one LiteDB transaction and one atomic step
-/// for concurrent callers (parallel bids never lose an update). A transaction that throws is rolled back in the file and
+/// for concurrent callers (parallel bids never lose an update). A transaction that fails is rolled back in the file and
 /// in memory: every object it read or wrote is put back as the file holds it, in place (engines keep their references).
 /// <para>Test and live data are separate partitions (collections <c>Kind</c> and <c>live_Kind</c>); which one a call
 /// sees is the ambient <see cref="Mode"/>, set per request from the credentials (<see cref="UseMode"/>).</para>
@@ -184,8 +184,10 @@ public sealed class DocumentStore : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> atomically: one lock, one LiteDB transaction. When it throws, the transaction is
-    /// rolled back and every document it touched is restored in memory (in place) from the file; then the exception goes on.
+    /// Runs <paramref name="work"/> atomically: one lock, one LiteDB transaction. When it fails (any exception but a
+    /// deliberate 4xx <see cref="Errors.ApiException"/>), the transaction is rolled back and every document it touched is
+    /// restored in memory (in place) from the file; then the exception goes on. A 4xx <c>ApiException</c> commits what the
+    /// engine wrote before throwing it (engines record e.g. a revoked session, then answer 401).
     /// </summary>
     public T Transaction<T>(Func<T> work)
     {
@@ -203,8 +205,16 @@ public sealed class DocumentStore : IDisposable
                 if (outermost) _db.Commit();
                 return result;
             }
-            catch when (outermost) // (a filter runs before inner finally blocks: decide by this frame, not by _depth)
+            catch (Exception e) when (outermost) // (a filter runs before inner finally blocks: decide by this frame, not by _depth)
             {
+                if (e is Errors.ApiException { Status: < 500 })
+                {
+                    // A deliberate client error is an outcome, not a failure: engines record what it implies (refresh-token
+                    // reuse revokes the session, then answers 401), so what they wrote is kept, as it always was.
+                    try { _db.Commit(); }
+                    catch { RollBack(); throw; }
+                    throw;
+                }
                 RollBack();
                 throw;
             }
