@@ -64,7 +64,10 @@ public sealed class DocumentStore : IDisposable
         public readonly HashSet<(Slot, string)> Docs = [];
         public readonly HashSet<Slot> Kinds = [];
         public readonly Dictionary<(Slot, string), IDocument> Removed = [];
+        /// <summary>Documents written or deleted: flushed to LiteDB once each, at commit, as memory then holds them.</summary>
+        public readonly HashSet<(Slot, string)> Dirty = [];
         public bool Cleared;
+        public readonly List<Slot> ClearedSlots = [];
     }
 
     private const string SeqField = "_seq";
@@ -196,13 +199,12 @@ public sealed class DocumentStore : IDisposable
             var outermost = _depth++ == 0;
             if (outermost)
             {
-                _db.BeginTrans();
                 _journal = new Journal();
             }
             try
             {
                 var result = work();
-                if (outermost) _db.Commit();
+                if (outermost) Flush(_journal!);
                 return result;
             }
             catch (Exception e) when (outermost) // (a filter runs before inner finally blocks: decide by this frame, not by _depth)
@@ -211,7 +213,7 @@ public sealed class DocumentStore : IDisposable
                 {
                     // A deliberate client error is an outcome, not a failure: engines record what it implies (refresh-token
                     // reuse revokes the session, then answers 401), so what they wrote is kept, as it always was.
-                    try { _db.Commit(); }
+                    try { Flush(_journal!); }
                     catch { RollBack(); throw; }
                     throw;
                 }
@@ -226,6 +228,28 @@ public sealed class DocumentStore : IDisposable
     }
 
     public void Transaction(Action work) => Transaction(() => { work(); return 0; });
+
+    /// <summary>Writes what the transaction changed in one LiteDB transaction: each dirty document once, as it is now.</summary>
+    private void Flush(Journal journal)
+    {
+        if (journal.Dirty.Count == 0 && !journal.Cleared) return;
+        _db.BeginTrans();
+        if (journal.Cleared)
+            foreach (var slot in journal.ClearedSlots) Col(slot).DeleteAll();
+        foreach (var group in journal.Dirty.GroupBy(d => d.Item1))
+        {
+            var table = Table(group.Key);
+            var col = Col(group.Key);
+            var upserts = new List<BsonDocument>();
+            foreach (var (_, id) in group)
+            {
+                if (table.TryGetValue(id, out var e)) upserts.Add(ToBson(e.Doc, group.Key.Type, e.Seq));
+                else col.Delete(id);
+            }
+            if (upserts.Count > 0) col.Upsert(upserts);
+        }
+        _db.Commit();
+    }
 
     private void RollBack()
     {
@@ -385,7 +409,7 @@ public sealed class DocumentStore : IDisposable
             Entry entry;
             if (table.TryGetValue(doc.Id, out var existing)) { existing.Doc = doc; entry = existing; }
             else table[doc.Id] = entry = new Entry(doc, ++_seq);
-            Col(slot).Upsert(ToBson(doc, type, entry.Seq));
+            _journal!.Dirty.Add((slot, doc.Id));
             return doc;
         });
     }
@@ -399,7 +423,7 @@ public sealed class DocumentStore : IDisposable
             if (!table.Remove(id, out var e)) return false;
             Touch(slot, id);
             _journal?.Removed.TryAdd((slot, id), e.Doc);
-            Col(slot).Delete(id);
+            _journal!.Dirty.Add((slot, id));
             return true;
         });
     }
@@ -409,9 +433,11 @@ public sealed class DocumentStore : IDisposable
     {
         Transaction(() =>
         {
-            if (_journal is not null) _journal.Cleared = true;
+            var journal = _journal!;
+            journal.Cleared = true;
             foreach (var (slot, table) in _docs)
-                if (table.Count > 0) Col(slot).DeleteAll();
+                if (table.Count > 0 || journal.Dirty.Any(d => d.Item1 == slot)) journal.ClearedSlots.Add(slot);
+            journal.Dirty.Clear();
             _docs.Clear();
         });
     }
