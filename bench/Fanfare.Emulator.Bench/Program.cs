@@ -24,7 +24,7 @@ catch (ArgumentException ex)
 if (options.Help) { Console.WriteLine(BenchOptions.Usage); return 0; }
 
 Console.WriteLine($"Fanfare Emulator bench: {options.EmulatorDll}");
-Console.WriteLine($"  {Environment.ProcessorCount} cores, .NET {Environment.Version}, {(options.InMemory ? "in-memory store" : "SQLite store in a temp data dir")}, " +
+Console.WriteLine($"  {Environment.ProcessorCount} cores, .NET {Environment.Version}, {(options.InMemory ? "in-memory store" : "LiteDB store in a temp data dir")}, " +
                   $"concurrency {options.Concurrency}, up to {options.Requests} requests or {options.DurationSeconds} s per load scenario");
 
 var rows = new List<Row>();
@@ -82,7 +82,7 @@ public sealed class BenchOptions
           --warmup N          untimed requests before each load scenario (default 500)
           --queue-consumers N consumers entering the queue in the queue scenarios (default 10000)
           --status-requests N GET /queues/{id}/status requests of queue-status (default 20000)
-          --in-memory         run the emulator with --in-memory instead of a SQLite file
+          --in-memory         run the emulator with --in-memory instead of a LiteDB file
         """;
 
     public static BenchOptions Parse(string[] args)
