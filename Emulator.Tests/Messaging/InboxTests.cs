@@ -32,7 +32,7 @@ public sealed class InboxTests(EmulatorServer emu) : IClassFixture<EmulatorServe
         var mine = (await emu.Control.GetJsonAsync("/_emulator/inbox?to=ONE@example.com"))["messages"]!.AsArray();
         Assert.Equal(2, mine.Count);
         var m = mine[0]!.AsObject();
-        Assert.Equal(["code", "from", "html", "id", "organizationId", "sentAt", "subject", "text", "to"], m.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["code", "from", "html", "id", "organizationId", "relay", "sentAt", "subject", "text", "to"], m.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.Equal(org.Id, m["organizationId"]!.GetValue<string>());
         Assert.Contains(m["code"]!.GetValue<string>(), m["subject"]!.GetValue<string>());
         Assert.Contains(m["code"]!.GetValue<string>(), m["html"]!.GetValue<string>());
@@ -126,5 +126,59 @@ public sealed class InboxTests(EmulatorServer emu) : IClassFixture<EmulatorServe
 
         Assert.Equal(204, (await emu.Control.SendAsync(HttpMethod.Delete, "/_emulator/sms", null)).Code);
         Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/sms"))["messages"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Raw_parses_back_with_mimekit_into_multipart_alternative_with_the_code()
+    {
+        await emu.ResetAsync();
+        var org = await emu.DemoOrgAsync();
+        await RequestEmailAsync(org.PublishableKey, "mime@example.com");
+        var m = await emu.Control.GetJsonAsync("/_emulator/inbox/latest?to=mime@example.com");
+        var code = m["code"]!.GetValue<string>();
+        var raw = await emu.Control.GetAsync($"/_emulator/inbox/{m["id"]!.GetValue<string>()}/raw", null);
+        var parsed = MimeKit.MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(raw.Text)));
+
+        var from = Assert.IsType<MimeKit.MailboxAddress>(Assert.Single(parsed.From));
+        Assert.Equal(org.Name, from.Name);
+        Assert.EndsWith(".fanfare.local", from.Address);
+        Assert.Equal("mime@example.com", Assert.IsType<MimeKit.MailboxAddress>(Assert.Single(parsed.To)).Address);
+        Assert.Equal(m["subject"]!.GetValue<string>(), parsed.Subject);
+        Assert.Equal($"{m["id"]!.GetValue<string>()}@emulator.fanfare.local", parsed.MessageId);
+        var alternative = Assert.IsType<MimeKit.MultipartAlternative>(parsed.Body);
+        Assert.Equal(["text/plain", "text/html"], alternative.Select(p => p.ContentType.MimeType));
+        Assert.Contains(code, parsed.TextBody);
+        Assert.Contains(code, parsed.HtmlBody);
+        Assert.Equal("disabled", m["relay"]!["status"]!.GetValue<string>()); // no SmtpHost configured
+        Assert.DoesNotContain("\n", raw.Text.Replace("\r\n", ""));      // CRLF line ends only
+    }
+
+    [Fact]
+    public async Task Display_names_are_quoted_and_non_ascii_subjects_encoded_and_round_tripped()
+    {
+        var seed = Path.Combine(Path.GetTempPath(), $"fanfare-mime-seed-{Guid.NewGuid():N}.json");
+        File.WriteAllText(seed, """{"organizations":[{"name":"Acme, Inc. — Bücher & Café 東京","slug":"acme"}]}""");
+        try
+        {
+            await using var acme = await EmulatorServer.StartAsync(o => o.SeedFile = seed);
+            var org = await acme.DemoOrgAsync();
+            (await acme.RequestOtpAsync(org.PublishableKey, new JsonObject { ["email"] = "intl@example.com" })).EnsureStatus(200);
+            var m = await acme.Control.GetJsonAsync("/_emulator/inbox/latest?to=intl@example.com");
+            var raw = (await acme.Control.GetAsync($"/_emulator/inbox/{m["id"]!.GetValue<string>()}/raw", null)).Text;
+
+            var headers = raw[..raw.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+            Assert.All(headers, c => Assert.True(c < 128, "headers are 7-bit (RFC 2047 encoded words)"));
+            Assert.Contains("=?utf-8?", headers, StringComparison.OrdinalIgnoreCase);
+            Assert.All(headers.Split("\r\n"), line => Assert.True(line.Length <= 998));
+
+            var parsed = MimeKit.MimeMessage.Load(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(raw)));
+            var from = Assert.IsType<MimeKit.MailboxAddress>(Assert.Single(parsed.From)); // one mailbox: the comma was quoted
+            Assert.Equal("Acme, Inc. — Bücher & Café 東京", from.Name);
+            Assert.Equal("no-reply@acme.fanfare.local", from.Address);
+            Assert.Equal(m["subject"]!.GetValue<string>(), parsed.Subject);
+            Assert.Contains("Bücher & Café 東京", parsed.Subject);
+            Assert.Contains(m["code"]!.GetValue<string>(), parsed.TextBody);
+        }
+        finally { File.Delete(seed); }
     }
 }

@@ -49,12 +49,44 @@ public sealed class SmtpRelayTests
                 await Task.Delay(100);
             Assert.True(Seen().Contains(code), $"code {code} not seen by the SMTP server; its output:\n{Seen()}");
             Assert.Contains("relay@example.com", Seen());
+            Assert.Contains("multipart/alternative", Seen()); // the MimeMessage itself went over the wire
+
+            // The outcome is on the message.
+            var status = "";
+            while (status != "sent" && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                status = (await emu.Control.GetJsonAsync("/_emulator/inbox/latest?to=relay@example.com"))["relay"]!["status"]!.GetValue<string>();
+                if (status != "sent") await Task.Delay(100);
+            }
+            Assert.Equal("sent", status);
         }
         finally
         {
             if (!smtp.HasExited) smtp.Kill(entireProcessTree: true);
             await smtp.WaitForExitAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_relay_that_is_down_never_fails_the_call_and_the_failure_shows_on_the_message()
+    {
+        var port = FreePort(); // nothing listens there
+        await using var emu = await EmulatorServer.StartAsync(o => { o.SmtpHost = "127.0.0.1"; o.SmtpPort = port; o.SmtpTimeoutSeconds = 2; });
+        var org = await emu.DemoOrgAsync();
+        (await emu.RequestOtpAsync(org.PublishableKey, new JsonObject { ["email"] = "down@example.com" })).EnsureStatus(200);
+        var code = await emu.LatestCodeAsync("down@example.com");
+        Assert.Matches("^[0-9]+$", code);
+
+        var waited = Stopwatch.StartNew();
+        JsonNode relay;
+        do
+        {
+            relay = (await emu.Control.GetJsonAsync("/_emulator/inbox/latest?to=down@example.com"))["relay"]!;
+            if (relay["status"]!.GetValue<string>() == "failed") break;
+            await Task.Delay(100);
+        } while (waited.Elapsed < TimeSpan.FromSeconds(30));
+        Assert.Equal("failed", relay["status"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(relay["error"]?.GetValue<string>()));
     }
 
     /// <summary>Fails (never skips) when aiosmtpd is missing.</summary>

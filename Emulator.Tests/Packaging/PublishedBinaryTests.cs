@@ -14,7 +14,7 @@ namespace Fanfare.Emulator.Tests.Packaging;
 /// Filter: <c>--filter Category=Packaging</c> (or <c>Category!=Packaging</c> to skip it while iterating).
 /// </summary>
 [Trait("Category", "Packaging")]
-public sealed class PublishedBinaryTests(ITestOutputHelper output)
+public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(6);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);

@@ -22,7 +22,8 @@ public sealed class Caller
 
     public Organization? Organization { get; init; }
     public CredentialKind Kind { get; init; }
-    /// <summary><c>test</c> or <c>live</c>, from the key used.</summary>
+    /// <summary><c>test</c> or <c>live</c>, from the key used, or for a consumer access token alone the mode of its
+    /// session (behavior.md §1.3). The store's ambient mode for the request (<see cref="DataModeModule"/>).</summary>
     public string Environment { get; init; } = "test";
     public ConsumerPrincipal? Consumer { get; init; }
     /// <summary>True when credentials were present but did not resolve (unknown key, mixed organizations).</summary>
@@ -88,14 +89,18 @@ public sealed class Caller
         }
 
         ConsumerPrincipal? consumer = null;
+        string? sessionMode = null;
         if (bearer is not null)
         {
             if (bearer.StartsWith("sk_", StringComparison.Ordinal) || bearer.StartsWith("pk_", StringComparison.Ordinal)) AddKey(bearer);
-            else consumer = ReadAccessToken(sp, orgs, bearer);
+            else (consumer, sessionMode) = ReadAccessToken(sp, orgs, bearer);
         }
 
         if (found.Select(f => f.Org.Id).Distinct().Count() > 1) invalid = true;
         if (consumer is not null && found.Count > 0 && found[0].Org.Id != consumer.OrganizationId) invalid = true;
+        // Test and live are separate (behavior.md §1.3): keys of both modes, or a session of the other mode, are refused.
+        if (found.Select(f => f.Env).Distinct().Count() > 1) invalid = true;
+        if (sessionMode is not null && found.Count > 0 && found[0].Env != sessionMode) invalid = true;
 
         var secret = found.FirstOrDefault(f => f.Kind == CredentialKind.Secret);
         var any = secret.Org is not null ? secret : found.FirstOrDefault();
@@ -104,28 +109,47 @@ public sealed class Caller
         {
             Organization = org,
             Kind = any.Org is not null ? any.Kind : CredentialKind.None,
-            Environment = any.Env ?? "test",
+            Environment = any.Env ?? sessionMode ?? StoreModes.Test,
             Consumer = consumer,
             Invalid = invalid,
         };
     }
 
-    /// <summary>A valid, unexpired (emulator clock) access token of a live session, or null.</summary>
-    private static ConsumerPrincipal? ReadAccessToken(IServiceProvider sp, OrganizationDirectory orgs, string token)
+    /// <summary>A valid, unexpired (emulator clock) access token of a live session, with the mode the session was made in; or nulls.</summary>
+    private static (ConsumerPrincipal?, string?) ReadAccessToken(IServiceProvider sp, OrganizationDirectory orgs, string token)
     {
         var claims = TokenService.Peek(token);
         var org = orgs.ById(claims.Str("organizationId"));
-        if (claims is null || org is null) return null;
+        if (claims is null || org is null) return (null, null);
         var verified = sp.GetRequiredService<TokenService>().Verify(org, token);
-        if (verified is null || verified.Str("type") != "consumer") return null;
+        if (verified is null || verified.Str("type") != "consumer") return (null, null);
         var now = sp.GetRequiredService<ClockResolver>().For(org.Id).GetUtcNow().ToUnixTimeSeconds();
-        if (verified.Long("exp") is not long exp || exp <= now) return null;
+        if (verified.Long("exp") is not long exp || exp <= now) return (null, null);
         var sessionId = verified.Str("sessionId") ?? "";
         var consumerId = verified.Str("consumerId");
-        var session = sp.GetRequiredService<DocumentStore>().Get<ConsumerSession>(sessionId);
-        if (consumerId is null || session is null || session.RevokedAt is not null || session.OrganizationId != org.Id) return null;
-        return new ConsumerPrincipal(consumerId, sessionId, org.Id, verified.Bool("isGuest") ?? false, verified);
+        if (consumerId is null || sp.GetRequiredService<DocumentStore>().FindInAnyMode<ConsumerSession>(sessionId) is not var (session, mode)) return (null, null);
+        if (session.RevokedAt is not null || session.OrganizationId != org.Id) return (null, null);
+        return (new ConsumerPrincipal(consumerId, sessionId, org.Id, verified.Bool("isGuest") ?? false, verified), mode);
     }
+}
+
+/// <summary>
+/// Puts each request in its data mode (behavior.md §1.3): the store's ambient mode is <see cref="Caller.Environment"/>,
+/// so every engine sees only the documents of the mode of the credentials used. The control plane (<c>/_emulator</c>),
+/// usually called without credentials, works in test mode unless the request says <c>?mode=live</c> or carries a live key.
+/// </summary>
+public sealed class DataModeModule : Hosting.IFeatureModule
+{
+    public int Order => 1;
+
+    public void UsePipeline(IApplicationBuilder app) => app.Use(async (ctx, next) =>
+    {
+        string mode;
+        try { mode = Caller.From(ctx).Environment; }
+        catch (Exception) { mode = StoreModes.Test; } // the endpoint reads the caller again and answers the error
+        if (ctx.Request.Path.StartsWithSegments("/_emulator") && ctx.Request.Query["mode"] == StoreModes.Live) mode = StoreModes.Live;
+        using (DocumentStore.UseMode(mode)) await next(ctx);
+    });
 }
 
 /// <summary>A consumer session: the unit that refresh rotates and logout revokes.</summary>

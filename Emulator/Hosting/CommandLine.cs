@@ -121,6 +121,17 @@ public static class EmulatorCommandLine
             stderr.WriteLine($"Fanfare.Emulator: {e.Message}");
             return BadConfiguration;
         }
+        try
+        {
+            // Open the store before listening: a data directory this build cannot use (an old SQLite one) is one line, exit 2.
+            app.Services.GetRequiredService<Infrastructure.Store.DocumentStore>();
+        }
+        catch (Infrastructure.Store.DataDirectoryException e)
+        {
+            stderr.WriteLine($"Fanfare.Emulator: {e.Message}");
+            await app.DisposeAsync();
+            return BadConfiguration;
+        }
         try { await app.StartAsync(); }
         catch (Exception e) when (e is not OperationCanceledException)
         {

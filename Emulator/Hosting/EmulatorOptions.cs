@@ -22,7 +22,7 @@ public sealed class EmulatorOptions
 
     /// <summary>Folder holding <c>emulator.db</c>. Relative paths resolve against the working directory.</summary>
     public string DataDirectory { get; set; } = ".emulator-data";
-    /// <summary>When true the store is an in-memory SQLite database (tests); nothing survives the process.</summary>
+    /// <summary>When true the store is an in-memory LiteDB database (tests); nothing survives the process.</summary>
     public bool InMemory { get; set; }
 
     /// <summary>Seed file. Empty = the embedded <c>seed/default.json</c> shipped next to the binary.</summary>
@@ -44,6 +44,12 @@ public sealed class EmulatorOptions
     /// <summary>Optional SMTP relay: every email the inbox receives is also sent to this host (e.g. Mailpit).</summary>
     public string? SmtpHost { get; set; }
     public int SmtpPort { get; set; } = 1025;
+    /// <summary>Optional SMTP user name for the relay (AUTH after STARTTLS when the server offers it).</summary>
+    public string? SmtpUser { get; set; }
+    /// <summary>Password of <see cref="SmtpUser"/>.</summary>
+    public string? SmtpPassword { get; set; }
+    /// <summary>Seconds the relay waits for the SMTP server (connect, each command) before giving up on a message.</summary>
+    public int SmtpTimeoutSeconds { get; set; } = 10;
 
     /// <summary>How often (milliseconds) the background pump runs scheduled work that fell due in real time.</summary>
     public int SchedulerIntervalMs { get; set; } = 250;

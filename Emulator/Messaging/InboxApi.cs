@@ -6,9 +6,9 @@ namespace Fanfare.Emulator.Messaging;
 /// <summary>
 /// The fake inbox and SMS sink (what the real service would have sent):
 /// <list type="bullet">
-/// <item><c>GET /_emulator/inbox?to=</c> → <c>{"messages":[{id,organizationId,to,from,subject,text,html,code,sentAt}]}</c>, newest first.</item>
+/// <item><c>GET /_emulator/inbox?to=</c> → <c>{"messages":[{id,organizationId,to,from,subject,text,html,code,sentAt,relay:{status,error}}]}</c>, newest first.</item>
 /// <item><c>GET /_emulator/inbox/latest?to=&amp;waitSeconds=N</c> → the newest message, waiting up to N s (max 60) for one; 404 <c>{"error":"Not found"}</c> when none.</item>
-/// <item><c>GET /_emulator/inbox/{id}/raw</c> → the RFC 5322 message, <c>message/rfc822</c>.</item>
+/// <item><c>GET /_emulator/inbox/{id}/raw</c> → the RFC 5322 message as MimeKit wrote it, <c>message/rfc822</c>.</item>
 /// <item><c>DELETE /_emulator/inbox[?to=]</c> → 204.</item>
 /// </list>
 /// The same under <c>/_emulator/sms</c> with <c>to</c> in E.164 and <c>body</c> instead of subject/text/html.
@@ -42,7 +42,7 @@ public sealed class InboxApi : IFeatureModule
 
             g.MapGet("/{id}/raw", (string id, MessageOutbox box) =>
                 box.List(channel, null).FirstOrDefault(m => m.Id == id) is { } m
-                    ? Results.Text(channel == "email" ? m.ToRfc822() : m.Body ?? "", channel == "email" ? "message/rfc822" : "text/plain")
+                    ? Results.Text(channel == "email" ? MessageOutbox.RawOf(m) : m.Body ?? "", channel == "email" ? "message/rfc822" : "text/plain")
                     : ApiErrors.Result(404, ApiErrors.NotFound)).WithName($"{channel}Raw");
 
             g.MapDelete("", (string? to, MessageOutbox box) =>

@@ -8,6 +8,7 @@ namespace Fanfare.Emulator.Organizations;
 /// A merchant organization and its well-known credentials. Every key is derived from the organization's name in the seed,
 /// so the same name gives the same keys on every machine and every run (like Azurite's well-known account).
 /// </summary>
+[SharedAcrossModes]
 public sealed class Organization : IDocument
 {
     public string Id { get; set; } = "";

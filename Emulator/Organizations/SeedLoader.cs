@@ -63,8 +63,11 @@ public sealed class SeedLoader(
                 org.Seed = (JsonObject)o.DeepClone();
                 store.Put(org);
             }
+            // Each organization's data belongs to one mode: its "mode", else the seed's, else test (behavior.md §1.3).
+            var seedMode = Seed["mode"]?.GetValue<string>();
             foreach (var module in modules)
                 foreach (var org in store.All<Organization>())
+                    using (DocumentStore.UseMode(org.Seed?["mode"]?.GetValue<string>() ?? seedMode))
                     using (ids.SeedScope($"{org.Name}/{module.GetType().Name}"))
                         module.ApplySeed(services, org, org.Seed ?? [], Seed);
         });

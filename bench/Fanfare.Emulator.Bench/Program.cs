@@ -26,7 +26,7 @@ catch (ArgumentException ex)
 if (options.Help) { Console.WriteLine(BenchOptions.Usage); return 0; }
 
 Console.WriteLine($"Fanfare Emulator bench: {options.EmulatorDll}");
-Console.WriteLine($"  {Environment.ProcessorCount} cores, .NET {Environment.Version}, {(options.InMemory ? "in-memory store" : "SQLite store in a temp data dir")}, " +
+Console.WriteLine($"  {Environment.ProcessorCount} cores, .NET {Environment.Version}, {(options.InMemory ? "in-memory store" : "LiteDB store in a temp data dir")}, " +
                   $"concurrency {options.Concurrency}, up to {options.Requests} requests or {options.DurationSeconds} s per load scenario");
 
 var rows = new List<Row>();
@@ -109,7 +109,7 @@ public sealed class BenchOptions
           --queue-consumers N consumers entering the queue in the queue scenarios (default 10000)
           --status-requests N GET /queues/{id}/status requests of queue-status (default 20000)
           --checkout-consumers N admitted consumers each checking out once in the checkout scenario (default 2000)
-          --in-memory         run the emulator with --in-memory instead of a SQLite file
+          --in-memory         run the emulator with --in-memory instead of a LiteDB file
         """;
 
     public static BenchOptions Parse(string[] args)

@@ -139,7 +139,6 @@ public class CustomerTokenControlTests(EmulatorServer emu) : IClassFixture<Emula
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }

@@ -10,6 +10,7 @@ namespace Fanfare.Emulator.Auth.CustomerTokens;
 /// means "not enforced" in both. Survives restarts (store); cleared by <c>POST /_emulator/reset</c>, which re-applies
 /// the seed's <c>clientSideSecurity</c> section.
 /// </summary>
+[SharedAcrossModes]
 public sealed class ClientSideSecuritySettings : IDocument
 {
     /// <summary>The organization id.</summary>

@@ -6,6 +6,7 @@ using Fanfare.Emulator.Infrastructure.Store;
 namespace Fanfare.Emulator.Infrastructure.Ids;
 
 /// <summary>Persisted counter behind <see cref="IdGenerator"/> (one document per stream).</summary>
+[SharedAcrossModes]
 public sealed class IdCounter : IDocument
 {
     public string Id { get; set; } = "";

@@ -5,6 +5,7 @@ using Fanfare.Emulator.Infrastructure.Store;
 namespace Fanfare.Emulator.Infrastructure.Scheduling;
 
 /// <summary>A unit of work due at <see cref="At"/> (UTC), run by the <see cref="IJobHandler"/> whose kind matches.</summary>
+[SharedAcrossModes]
 public sealed class ScheduledJob : IDocument
 {
     public string Id { get; set; } = "";
@@ -13,6 +14,8 @@ public sealed class ScheduledJob : IDocument
     public DateTimeOffset At { get; set; }
     public long Seq { get; set; }
     public JsonObject? Payload { get; set; }
+    /// <summary>The data mode (<c>test</c>/<c>live</c>) the job was scheduled in; it runs in the same one.</summary>
+    public string Mode { get; set; } = StoreModes.Test;
 }
 
 /// <summary>Runs jobs of one kind. Handlers know nothing of HTTP; they take the store lock themselves.</summary>
@@ -56,7 +59,7 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
             ScheduledJob job;
             lock (_indexSync)
             {
-                job = new ScheduledJob { Id = id, Kind = kind, At = at.ToUniversalTime(), Seq = ++_seq, Payload = payload, OrganizationId = organizationId };
+                job = new ScheduledJob { Id = id, Kind = kind, At = at.ToUniversalTime(), Seq = ++_seq, Payload = payload, OrganizationId = organizationId, Mode = DocumentStore.Mode };
                 _index.Add((job.At, job.Seq, job.Id));
             }
             store.Put(job);
@@ -120,7 +123,7 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
                     log.LogWarning("No handler for scheduled job kind {Kind}; dropped {Id}", job.Kind, job.Id);
                     continue;
                 }
-                try { await handler.RunAsync(job, ct); }
+                try { using (DocumentStore.UseMode(job.Mode)) await handler.RunAsync(job, ct); }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     log.LogError(ex, "Scheduled job {Id} ({Kind}) failed", job.Id, job.Kind);
