@@ -116,7 +116,7 @@ public static class EmulatorCommandLine
     {
         WebApplication app;
         try { app = EmulatorApp.Build(configArgs); }
-        catch (EmulatorStartupException e)
+        catch (Exception e) when (e is EmulatorStartupException or Infrastructure.Store.DataDirectoryException)
         {
             stderr.WriteLine($"Fanfare.Emulator: {e.Message}");
             return BadConfiguration;
