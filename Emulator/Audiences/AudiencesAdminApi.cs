@@ -31,6 +31,8 @@ public sealed class AudiencesAdminApi : IFeatureModule
     {
         services.AddSingleton<AudienceEngine>();
         services.AddSingleton<IAudienceMembership>(sp => sp.GetRequiredService<AudienceEngine>());
+        // Announcements that name an audience reach its members (the announcements module's fallback has none).
+        services.AddSingleton<Messaging.Announcements.IAudienceMembers, AnnouncementRecipients>();
         services.AddSingleton<AudienceImports>();
         services.AddSingleton<IJobHandler, AudienceImportJobs>();
     }
