@@ -30,6 +30,8 @@ public sealed class BeaconTests(BareEmulatorServer emu) : IClassFixture<BareEmul
         await emu.ResetAsync();
         var org = await emu.DemoOrgAsync();
         var pk = Pk(org.PublishableKey);
+        // the seed's consumer history stores beacon events of its own: start from an empty log
+        (await emu.Control.SendJsonAsync(HttpMethod.Delete, "/_emulator/beacon/events", null)).EnsureStatus(200);
         var single = await emu.Beacon.PostJsonAsync("/events", Event(org.Id, "pageView", "c1", new JsonObject { ["pageType"] = "home" }), pk);
         Assert.Equal(200, single.Code);
         Assert.Equal("null", single.Text);
@@ -57,6 +59,8 @@ public sealed class BeaconTests(BareEmulatorServer emu) : IClassFixture<BareEmul
         await emu.ResetAsync();
         var org = await emu.DemoOrgAsync();
         var pk = Pk(org.PublishableKey);
+        // the seed's consumer history stores beacon events of its own: start from an empty log
+        (await emu.Control.SendJsonAsync(HttpMethod.Delete, "/_emulator/beacon/events", null)).EnsureStatus(200);
         var missing = await emu.Beacon.PostJsonAsync("/events", new JsonObject { ["eventName"] = "pageView" }, pk);
         Assert.Equal(400, missing.Code);
         Assert.Equal("validation_error", missing["error"].GetValue<string>());

@@ -58,8 +58,8 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         Assert.Equal(a.Now.ToString("O")[..19], done["completedAt"]!.GetValue<string>()[..19]);
 
         // order.created then order.completed with the §7.4 payloads
-        var created = emu.Events("order.created").Single();
-        var completed = emu.Events("order.completed").Single();
+        var created = emu.OrderEvents("order.created", orderId).Single();
+        var completed = emu.OrderEvents("order.completed", orderId).Single();
         Assert.True(string.CompareOrdinal(created.Id, completed.Id) != 0);
         Assert.Equal(["amount", "consumerId", "createdAt", "currencyCode", "experienceId", "items", "orderId", "sequenceId"], created.Data.Select(p => p.Key).OrderBy(k => k, StringComparer.Ordinal));
         Assert.Equal("299.98", created.Data["amount"]!.GetValue<string>());
@@ -125,7 +125,7 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         var r = await emu.CheckoutAsync(a, a.CheckoutBody());
         Assert.Equal(403, r.Code);
         Assert.Equal("ADMISSION_EXPIRED", r["code"].GetValue<string>());
-        Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/orders"))["orders"]!.AsArray());
+        Assert.Empty((await emu.Control.GetJsonAsync($"/_emulator/orders?consumerId={a.Guest.Id}"))["orders"]!.AsArray());
         Assert.Equal(25, (await emu.VariantAsync(a.Org, Sneaker, Sneaker9))["inventoryQuantity"]!.GetValue<int>());
     }
 
@@ -157,7 +157,7 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         Assert.Equal("Product variant not found", (await emu.CheckoutAsync(a, wrongVariant))["error"].GetValue<string>());
 
         Assert.Equal(401, (await emu.Checkout.PostJsonAsync("/checkout", a.CheckoutBody(), Pk(a.Org.PublishableKey))).Code);
-        Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/orders"))["orders"]!.AsArray());
+        Assert.Empty((await emu.Control.GetJsonAsync($"/_emulator/orders?consumerId={a.Guest.Id}"))["orders"]!.AsArray());
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         Assert.Equal(409, r.Code);
         Assert.Equal("SOLD_OUT", r["code"].GetValue<string>());
         Assert.Equal("Insufficient inventory", r["error"].GetValue<string>());
-        Assert.Empty((await emu.Control.GetJsonAsync("/_emulator/orders"))["orders"]!.AsArray());
+        Assert.Empty((await emu.Control.GetJsonAsync($"/_emulator/orders?consumerId={a.Guest.Id}"))["orders"]!.AsArray());
 
         (await emu.CheckoutAsync(a, a.CheckoutBody(quantity: 1))).EnsureStatus(200);
         // the one unit is reserved: no longer available
@@ -187,7 +187,7 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         var failed = (await emu.Control.PostJsonAsync($"/_emulator/payments/{paymentId}/fail")).EnsureStatus(200);
         Assert.Equal("pending", failed["status"].GetValue<string>());
         Assert.Equal("failed", failed["payment"]["status"].GetValue<string>());
-        Assert.Empty(emu.Events("order.created"));
+        Assert.Empty(emu.OrderEvents("order.created", s["orderId"].GetValue<string>()));
         var validate = new JsonObject { ["consumerId"] = a.Guest.Id, ["token"] = a.Token };
         Assert.True((await emu.Consumer.PostJsonAsync($"/queues/{a.QueueId}/validate", validate, Sk(a.Org.SecretKey))).EnsureStatus(200).Json!.GetValue<bool>());
         var page = await emu.Checkout.GetAsync(new Uri(s["checkoutUrl"].GetValue<string>()).PathAndQuery, (IDictionary<string, string>?)null);
@@ -195,7 +195,7 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
 
         var paid = (await emu.Control.PostJsonAsync($"/_emulator/payments/{paymentId}/succeed")).EnsureStatus(200);
         Assert.Equal("completed", paid["status"].GetValue<string>());
-        Assert.Single(emu.Events("order.completed"));
+        Assert.Single(emu.OrderEvents("order.completed", s["orderId"].GetValue<string>()));
         Assert.Equal(409, (await emu.Control.PostJsonAsync($"/_emulator/payments/{paymentId}/succeed")).Code);
     }
 
@@ -237,7 +237,7 @@ public sealed class CheckoutTests(BareEmulatorServer emu) : IClassFixture<BareEm
         var o = await emu.OrderAsync(orderId);
         Assert.Equal("cancelled", o["status"]!.GetValue<string>());
         Assert.Equal(o["totalAmount"]!.GetValue<string>(), o["refundedAmount"]!.GetValue<string>());
-        var cancelled = emu.Events("order.cancelled").Single();
+        var cancelled = emu.OrderEvents("order.cancelled", orderId).Single();
         Assert.Equal(["cancelledAt", "consumerId", "orderId", "reason"], cancelled.Data.Select(p => p.Key).OrderBy(k => k, StringComparer.Ordinal));
         Assert.Equal("customer_requested", cancelled.Data["reason"]!.GetValue<string>());
         Assert.Equal(25, (await emu.VariantAsync(a.Org, Sneaker, Sneaker9))["inventoryQuantity"]!.GetValue<int>());

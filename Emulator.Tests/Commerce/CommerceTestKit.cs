@@ -50,6 +50,11 @@ public static class CommerceTestKit
     public static async Task<JsonNode> VariantAsync(this EmulatorServer emu, OrgKeys org, string productId, string variantId) =>
         await emu.Admin.GetJsonAsync($"/products/{productId}/variants/{variantId}", Sk(org.SecretKey));
 
+    /// <summary>Outbox events of a type about one order (the seed's consumer history records its own <c>order.completed</c>
+    /// events, so a test looks at its own order's events only).</summary>
+    public static List<Fanfare.Emulator.Infrastructure.Events.OutboxEvent> OrderEvents(this EmulatorServer emu, string type, string orderId) =>
+        emu.Events(type).Where(e => e.Data["orderId"]?.GetValue<string>() == orderId).ToList();
+
     /// <summary>A client on the checkout port that does not follow redirects (the page's buttons answer 302).</summary>
     public static HttpClient NoRedirectCheckout(this EmulatorServer emu) =>
         new(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{emu.CheckoutPort}") };
