@@ -202,6 +202,20 @@ public sealed class DashboardTests(EmulatorServer emu, BrowserFixture browser) :
         AssertNoConsoleErrors(session);
     }
 
+    [Fact]
+    public async Task Consumers_page_finds_a_seeded_consumer_and_shows_their_timeline()
+    {
+        await emu.ResetAsync();
+        await using var session = await browser.OpenUrlAsync(Ui + "#/consumers");
+        var page = session.Page;
+        await page.Locator("#consumer-search").FillAsync("vip@fanfare");
+        var link = page.Locator("#consumer-list a").First;
+        await Assertions.Expect(page.Locator("#consumer-list")).ToContainTextAsync("vip@fanfare.test");
+        await link.ClickAsync();
+        await Assertions.Expect(page.Locator("#timeline li[data-type='ORDER']").First).ToBeVisibleAsync();
+        AssertNoConsoleErrors(session);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private async Task<string?> StatusAsync(string queueId, string consumerId)

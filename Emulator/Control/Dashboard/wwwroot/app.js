@@ -338,7 +338,8 @@ pages.consumers = async (main, [consumerId]) => {
   if (!state.info?.features?.adminConsumers) { list.append(h("p", { class: "muted" }, "The admin consumers API is not available in this build.")); return; }
   async function render() {
     const q = search.value.trim();
-    const res = await admin("/consumers?first=50" + (q ? "&search=" + encodeURIComponent(q) : "")).catch(() => ({ data: [] }));
+    // The API searches from two characters on; shorter input filters the first page here.
+    const res = await admin("/consumers?first=50" + (q.length >= 2 ? "&search=" + encodeURIComponent(q) : "")).catch(() => ({ data: [] }));
     const rows = (res.data || []).filter((c) => !q || JSON.stringify(c).toLowerCase().includes(q.toLowerCase()));
     list.replaceChildren(h("table", {}, h("thead", {}, h("tr", {}, ["Consumer", "Email", "Phone", "Created"].map((c) => h("th", {}, c)))),
       h("tbody", {}, rows.map((c) => h("tr", {}, h("td", {}, h("a", { href: "#/consumers/" + c.id }, c.id)), h("td", {}, c.email ?? ""), h("td", {}, c.phone ?? ""), h("td", {}, c.createdAt ?? ""))))));
@@ -348,8 +349,11 @@ pages.consumers = async (main, [consumerId]) => {
   if (consumerId) {
     const [c, tl] = await Promise.all([admin("/consumers/" + consumerId).catch(() => null), admin(`/consumers/${consumerId}/timeline`).catch(() => null)]);
     detail.append(h("h2", {}, "Consumer ", h("code", {}, consumerId)), c ? h("pre", {}, JSON.stringify(c, null, 2)) : h("p", { class: "muted" }, "Not found."));
-    const items = tl?.data ?? tl?.events ?? tl?.timeline ?? (Array.isArray(tl) ? tl : []);
-    detail.append(h("h3", {}, "Timeline"), items.length ? h("ol", { id: "timeline" }, items.map((t) => h("li", {}, h("span", { class: "mono" }, t.timestamp ?? t.occurredAt ?? t.createdAt ?? ""), " ", h("strong", {}, t.type ?? t.eventType ?? t.event ?? ""), " ", h("span", { class: "muted" }, t.description ?? "")))) : h("p", { class: "muted" }, "Nothing yet."));
+    const items = tl?.activities ?? [];
+    const sessions = items.filter((t) => t.type === "SIGN_IN");
+    detail.append(h("h3", {}, `Sessions (${sessions.length} sign-ins)`),
+      h("h3", {}, "Timeline"), items.length ? h("ol", { id: "timeline" }, items.map((t) => h("li", { "data-type": t.type }, h("span", { class: "mono" }, t.timestamp ?? ""), " ", h("strong", {}, t.type ?? ""), " ", t.status ? badge(t.status) : "",
+        " ", h("span", { class: "muted" }, [t.distributionName, t.experienceName, t.eventName, t.amount && `${t.amount} ${t.currencyCode ?? ""}`].filter(Boolean).join(" · "))))) : h("p", { class: "muted" }, "Nothing yet."));
   }
 };
 
