@@ -40,7 +40,7 @@ public static partial class HttpFileRunner
                 var fmt = parts.Groups[1].Value;
                 return fmt == "iso8601" ? t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'") : t.UtcDateTime.ToString(fmt.Replace("YYYY", "yyyy").Replace("DD", "dd"));
             }
-            var rm = Regex.Match(expr, @"^(\w+)\.response\.body\.(?:\$\.)?(.+)$");
+            var rm = Regex.Match(expr, @"^(\w+)\.response\.body\.(?:\$\.?)?(.+)$"); // $.a, $[0] (a top-level array) or a
             if (rm.Success)
             {
                 if (!named.TryGetValue(rm.Groups[1].Value, out var body)) throw new InvalidOperationException($"request \"{rm.Groups[1].Value}\" was not run before {{{{{expr}}}}}");

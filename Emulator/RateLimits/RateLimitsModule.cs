@@ -182,6 +182,8 @@ public sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limite
             if (Str("phone") is { } phone) return Fanfare.Emulator.Auth.PhoneNumbers.Normalize(phone, Str("defaultCountry")) ?? phone.Trim();
         }
         catch (JsonException) { }
+        // A lone surrogate ("\ud800") parses but cannot become a string: the endpoint's BodyReader answers the 400.
+        catch (InvalidOperationException) { }
         finally { if (req.Body.CanSeek) req.Body.Position = 0; }
         return "";
     }
