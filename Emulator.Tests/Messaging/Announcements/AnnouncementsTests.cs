@@ -168,6 +168,25 @@ public sealed class AnnouncementsTests(EmulatorServer emu) : IClassFixture<Emula
     }
 
     [Fact]
+    public async Task Email_goes_to_the_members_of_the_audience_the_experience_is_limited_to()
+    {
+        var d = await DropWithWaitlistAsync();
+        var sk = HttpClientExtensions.Sk(d.Org.SecretKey);
+        var (aliceId, _) = await emu.VerifiedAsync(d.Org.PublishableKey, "alice@announce.test");
+        var audience = (await emu.Admin.PostJsonAsync("/audiences", new JsonObject { ["name"] = "Insiders", ["type"] = "STATIC_LIST" }, sk)).EnsureStatus(200)["id"].GetValue<string>();
+        (await emu.Admin.PostJsonAsync($"/audiences/{audience}/members", new JsonObject { ["consumerIds"] = new JsonArray(aliceId) }, sk)).EnsureStatus(200);
+        (await emu.Admin.SendJsonAsync(HttpMethod.Put, $"/sequences/{d.SequenceId}", new JsonObject { ["audienceId"] = audience }, sk)).EnsureStatus(200);
+
+        var body = PointInTime(d, "EMAIL", T0.AddHours(1), "Insiders first");
+        body["includeAudience"] = true;
+        body["includeWaitlist"] = false;
+        await CreateAsync(d, body);
+        await emu.AdvanceClockAsync(3600);
+        Assert.Contains("Insiders first", await InboxSubjectsAsync("alice@announce.test"));
+        Assert.DoesNotContain("Insiders first", await InboxSubjectsAsync("bob@announce.test"));
+    }
+
+    [Fact]
     public async Task Relative_to_a_distribution_follows_edits_and_deleting_cancels()
     {
         var d = await DropWithWaitlistAsync();
