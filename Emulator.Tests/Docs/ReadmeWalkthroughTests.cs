@@ -65,7 +65,28 @@ public sealed partial class ReadmeWalkthroughTests(EmulatorServer emu) : IClassF
     private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
 
     [Fact]
-    public void There_are_walkthroughs_to_run() => Assert.True(Walkthroughs().Count >= 3, string.Join(", ", Walkthroughs().Keys));
+    public void There_are_walkthroughs_to_run() => Assert.True(Walkthroughs().Count >= 8, string.Join(", ", Walkthroughs().Keys));
+
+    /// <summary>Every shell block is a walk-through, except the exempt ones named in the README's convention paragraph:
+    /// the two commands at the top and the <c>## Docker</c> block.</summary>
+    [Fact]
+    public void Every_shell_block_outside_the_exemptions_is_a_walkthrough()
+    {
+        var lines = File.ReadAllLines(Path.Combine(DockerfileSpec.RepositoryRoot(), "README.md"));
+        string section = "(top)";
+        var unmarked = new List<string>();
+        bool inFence = false;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (!inFence && lines[i].StartsWith("## ", StringComparison.Ordinal)) section = lines[i][3..].Trim();
+            if (!lines[i].StartsWith("```", StringComparison.Ordinal)) continue;
+            if (inFence) { inFence = false; continue; }
+            inFence = true;
+            if (Regex.IsMatch(lines[i], @"^```(bash|sh|shell|console)\s*$") && section is not "(top)" and not "Docker")
+                unmarked.Add($"line {i + 1} ({section})");
+        }
+        Assert.True(unmarked.Count == 0, "unmarked shell blocks: " + string.Join(", ", unmarked));
+    }
 
     [Theory]
     [MemberData(nameof(Sections))]
