@@ -16,18 +16,21 @@ public sealed class OrganizationsControlApi : IFeatureModule
 {
     public int Order => 0;
 
+    /// <summary>One organization as <c>GET /_emulator/organizations</c> lists it (also used by <c>/_emulator/sandboxes</c>).</summary>
+    public static object View(Organization o) => new
+    {
+        organizationId = o.Id, name = o.Name, slug = o.Slug,
+        publishableKey = o.PublishableKey, secretKey = o.SecretKey,
+        livePublishableKey = o.LivePublishableKey, liveSecretKey = o.LiveSecretKey,
+        webhookSecret = o.WebhookSecret,
+        customerTokenSecret = o.CustomerTokenSecret, liveCustomerTokenSecret = o.LiveCustomerTokenSecret,
+    };
+
     public void MapEndpoints(EmulatorRoutes routes)
     {
         routes.Control.MapGet("/organizations", (OrganizationDirectory orgs) => Results.Json(new
         {
-            organizations = orgs.All().Select(o => new
-            {
-                organizationId = o.Id, name = o.Name, slug = o.Slug,
-                publishableKey = o.PublishableKey, secretKey = o.SecretKey,
-                livePublishableKey = o.LivePublishableKey, liveSecretKey = o.LiveSecretKey,
-                webhookSecret = o.WebhookSecret,
-                customerTokenSecret = o.CustomerTokenSecret, liveCustomerTokenSecret = o.LiveCustomerTokenSecret,
-            }),
+            organizations = orgs.All().Select(View),
         })).WithName("emulatorOrganizations").WithSummary("Organizations of the seed with their deterministic keys.");
 
         routes.Control.MapPost("/reset", (EmulatorReset reset) =>
