@@ -28,9 +28,10 @@ public sealed class OrganizationsControlApi : IFeatureModule
 
     public void MapEndpoints(EmulatorRoutes routes)
     {
-        routes.Control.MapGet("/organizations", (OrganizationDirectory orgs) => Results.Json(new
+        // The default world's organizations; a sandbox's are listed under it (GET /_emulator/sandboxes).
+        routes.Control.MapGet("/organizations", (OrganizationDirectory orgs, IServiceProvider sp) => Results.Json(new
         {
-            organizations = orgs.All().Select(View),
+            organizations = orgs.All().Where(o => sp.GetService<Control.Faults.ISandboxLookup>()?.SandboxOf(o.Id) is null).Select(View),
         })).WithName("emulatorOrganizations").WithSummary("Organizations of the seed with their deterministic keys.");
 
         routes.Control.MapPost("/reset", (EmulatorReset reset) =>
