@@ -167,6 +167,31 @@ public sealed class SandboxTests(EmulatorServer emu) : IClassFixture<EmulatorSer
     }
 
     [Fact]
+    public async Task Fault_rules_match_a_sandbox_and_the_journal_names_it()
+    {
+        var a = await CreateAsync("faults-a");
+        var b = await CreateAsync("faults-b");
+        var aId = a["id"]!.GetValue<string>();
+        (await emu.Control.PostJsonAsync("/_emulator/faults", new JsonObject
+        {
+            ["match"] = new JsonObject { ["sandboxId"] = aId }, ["fault"] = new JsonObject { ["status"] = 503 },
+        })).EnsureStatus(201);
+        try
+        {
+            Assert.Equal(503, (await emu.Admin.GetAsync("/consumers", Sk(Keys(a).SecretKey))).Code);
+            (await emu.Admin.GetAsync("/consumers", Sk(Keys(b).SecretKey))).EnsureStatus(200);
+            var journal = await emu.Control.GetJsonAsync("/_emulator/requests?limit=5");
+            Assert.Contains(journal["requests"]!.AsArray(), r => r!["sandboxId"]?.GetValue<string>() == aId && r["status"]!.GetValue<int>() == 503);
+        }
+        finally
+        {
+            await emu.Control.SendAsync(HttpMethod.Delete, "/_emulator/faults", null);
+            await DeleteAsync(aId);
+            await DeleteAsync(b["id"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task Bad_input_is_a_validation_error()
     {
         var r = await emu.Control.PostJsonAsync("/_emulator/sandboxes", new JsonObject { ["seed"] = "nope" });
