@@ -136,8 +136,16 @@ public sealed class SandboxService(
         {
             Organization o => orgIds.Contains(o.Id),
             Sandbox x => !keepSandbox && x.Id == s.Id,
-            _ => OrganizationIdOf(d) is { } org && orgIds.Contains(org),
+            // Kinds keyed by the organization itself (client-side security, loyalty settings) or "{organizationId}:…"
+            // (idempotency records) carry no OrganizationId property.
+            _ => OrganizationIdOf(d) is { } org ? orgIds.Contains(org) : OwnedById(d.Id, orgIds),
         });
+    }
+
+    private static bool OwnedById(string id, HashSet<string> orgIds)
+    {
+        var colon = id.IndexOf(':');
+        return orgIds.Contains(colon < 0 ? id : id[..colon]);
     }
 
     private static string? OrganizationIdOf(IDocument d) =>
