@@ -30,8 +30,25 @@ public sealed class ClockApi : IFeatureModule
         var g = routes.Control.MapGroup("/clock");
         g.MapGet("", (EmulatorClock clock) => Results.Json(State(clock))).WithName("clockGet");
 
-        g.MapPost("/advance", async (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
+        g.MapPost("/advance", (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
+            Advance(req, clock, t => scheduler.AdvanceToAsync(t))).WithName("clockAdvance");
+
+        g.MapPost("/freeze", (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
+            Freeze(req, clock, t => scheduler.AdvanceToAsync(t))).WithName("clockFreeze");
+
+        g.MapPost("/set", (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
+            Set(req, clock, t => scheduler.AdvanceToAsync(t))).WithName("clockSet");
+
+        g.MapPost("/reset", (EmulatorClock clock) =>
         {
+            clock.ResetToSystem();
+            return Results.Json(State(clock));
+        }).WithName("clockReset");
+    }
+
+    /// <summary><c>…/clock/advance</c> on <paramref name="clock"/>; <paramref name="advanceTo"/> moves it running due work.</summary>
+    internal static async Task<IResult> Advance(HttpRequest req, EmulatorClock clock, Func<DateTimeOffset, Task> advanceTo)
+    {
             var body = await BodyReader.ReadAsync(req, required: true);
             var seconds = body.Number("seconds", min: 0);
             var duration = body.String("duration");
@@ -50,12 +67,13 @@ public sealed class ClockApi : IFeatureModule
             else if (seconds is double ok && !body.HasIssues) by = TimeSpan.FromSeconds(ok);
             else if (!body.HasIssues) body.AddIssue("seconds", "number", "number", null, "Invalid type: Expected number but received undefined", "schema");
             body.ThrowIfInvalid();
-            await scheduler.AdvanceToAsync(EmulatorClock.Truncate(clock.GetUtcNow() + by));
+            await advanceTo(EmulatorClock.Truncate(clock.GetUtcNow() + by));
             return Results.Json(State(clock));
-        }).WithName("clockAdvance");
+    }
 
-        g.MapPost("/freeze", async (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
-        {
+    /// <summary><c>…/clock/freeze</c> on <paramref name="clock"/>.</summary>
+    internal static async Task<IResult> Freeze(HttpRequest req, EmulatorClock clock, Func<DateTimeOffset, Task> advanceTo)
+    {
             var body = await BodyReader.ReadAsync(req);
             var at = body.DateTime("at");
             body.ThrowIfInvalid();
@@ -64,26 +82,20 @@ public sealed class ClockApi : IFeatureModule
             if (at is { } t0)
             {
                 var t = EmulatorClock.Truncate(t0);
-                if (t > now) await scheduler.AdvanceToAsync(t); else clock.Freeze(t);
+                if (t > now) await advanceTo(t); else clock.Freeze(t);
             }
             return Results.Json(State(clock));
-        }).WithName("clockFreeze");
+    }
 
-        g.MapPost("/set", async (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
-        {
+    /// <summary><c>…/clock/set</c> on <paramref name="clock"/>.</summary>
+    internal static async Task<IResult> Set(HttpRequest req, EmulatorClock clock, Func<DateTimeOffset, Task> advanceTo)
+    {
             var body = await BodyReader.ReadAsync(req, required: true);
             var at = body.DateTime("now", required: true, nullable: false);
             body.ThrowIfInvalid();
             var to = EmulatorClock.Truncate(at!.Value);
-            if (to > clock.GetUtcNow()) await scheduler.AdvanceToAsync(to);
+            if (to > clock.GetUtcNow()) await advanceTo(to);
             else clock.MoveTo(to);
             return Results.Json(State(clock));
-        }).WithName("clockSet");
-
-        g.MapPost("/reset", (EmulatorClock clock) =>
-        {
-            clock.ResetToSystem();
-            return Results.Json(State(clock));
-        }).WithName("clockReset");
     }
 }

@@ -87,11 +87,55 @@ public sealed class EmulatorClock : TimeProvider
 }
 
 /// <summary>
-/// Resolves the clock an organization's work reads. Today every organization shares the one emulator clock; a sandbox
-/// with its own clock plugs in here without touching the engines.
+/// Clocks of their own for some organizations (a sandbox's): organization id → clock. Organizations not listed read
+/// the global <see cref="EmulatorClock"/>. Filled by the sandboxes feature (<c>/_emulator/sandboxes</c>).
 /// </summary>
-public sealed class ClockResolver(EmulatorClock global)
+public sealed class OrganizationClocks
 {
-    public EmulatorClock For(string? organizationId) => global;
+    private readonly object _sync = new();
+    private Dictionary<string, EmulatorClock> _byOrg = new(StringComparer.Ordinal);
+
+    public EmulatorClock? Get(string? organizationId)
+    {
+        if (organizationId is null) return null;
+        lock (_sync) return _byOrg.TryGetValue(organizationId, out var c) ? c : null;
+    }
+
+    /// <summary>Every distinct clock other than the global one.</summary>
+    public List<EmulatorClock> All()
+    {
+        lock (_sync) return _byOrg.Values.Distinct().ToList();
+    }
+
+    public void Set(IEnumerable<string> organizationIds, EmulatorClock clock)
+    {
+        lock (_sync)
+        {
+            var copy = new Dictionary<string, EmulatorClock>(_byOrg, StringComparer.Ordinal);
+            foreach (var id in organizationIds) copy[id] = clock;
+            _byOrg = copy;
+        }
+    }
+
+    public void Remove(IEnumerable<string> organizationIds)
+    {
+        lock (_sync) foreach (var id in organizationIds) _byOrg.Remove(id);
+    }
+
+    public void Clear()
+    {
+        lock (_sync) _byOrg.Clear();
+    }
+}
+
+/// <summary>
+/// Resolves the clock an organization's work reads: its sandbox's own clock when it belongs to one
+/// (<see cref="OrganizationClocks"/>), else the one global emulator clock.
+/// </summary>
+public sealed class ClockResolver(EmulatorClock global, OrganizationClocks own)
+{
+    public EmulatorClock For(string? organizationId) => own.Get(organizationId) ?? global;
     public EmulatorClock Global => global;
+    /// <summary>The sandboxes' clocks (not the global one).</summary>
+    public List<EmulatorClock> Others => own.All();
 }

@@ -54,6 +54,7 @@ public static class EmulatorApp
         s.AddSingleton<EmulatorState>();
         s.AddSingleton<EmulatorClock>();
         s.AddSingleton<TimeProvider>(sp => sp.GetRequiredService<EmulatorClock>());
+        s.AddSingleton<OrganizationClocks>();
         s.AddSingleton<ClockResolver>();
         s.AddSingleton(_ => DocumentStore.Open(options.InMemory, options.DataDirectory));
         s.AddSingleton<IdGenerator>();

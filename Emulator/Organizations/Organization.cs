@@ -41,13 +41,15 @@ public sealed class Organization : IDocument
     /// <summary>The organization's entry in the seed file, for feature modules to read their sections.</summary>
     public JsonObject? Seed { get; set; }
 
-    /// <summary>Derives every credential from <paramref name="name"/>.</summary>
-    public static Organization Create(string name, string? id, DateTimeOffset now)
+    /// <summary>Derives every credential from <paramref name="name"/> (or, for a sandbox's organization, from
+    /// <paramref name="derivedFrom"/>: the sandbox name mixed with the organization name).</summary>
+    public static Organization Create(string name, string? id, DateTimeOffset now, string? derivedFrom = null)
     {
-        string Key(string purpose, string prefix, int len = 32) => prefix + IdGenerator.Base32(IdGenerator.Derive(purpose, name), len);
+        var basis = derivedFrom ?? name;
+        string Key(string purpose, string prefix, int len = 32) => prefix + IdGenerator.Base32(IdGenerator.Derive(purpose, basis), len);
         return new Organization
         {
-            Id = id ?? IdGenerator.DeriveUuid("organization-id", name),
+            Id = id ?? IdGenerator.DeriveUuid("organization-id", basis),
             Name = name,
             Slug = Slugify(name),
             CreatedAt = now, UpdatedAt = now,
@@ -58,7 +60,7 @@ public sealed class Organization : IDocument
             WebhookSecret = Key("whsec", "whsec_"),
             CustomerTokenSecret = Key("customer-token/test", "ctsec_test_"),
             LiveCustomerTokenSecret = Key("customer-token/live", "ctsec_live_"),
-            SigningKeySeed = Convert.ToBase64String(IdGenerator.Derive("ed25519", name)),
+            SigningKeySeed = Convert.ToBase64String(IdGenerator.Derive("ed25519", basis)),
         };
     }
 

@@ -16,18 +16,22 @@ public sealed class OrganizationsControlApi : IFeatureModule
 {
     public int Order => 0;
 
+    /// <summary>One organization as <c>GET /_emulator/organizations</c> lists it (also used by <c>/_emulator/sandboxes</c>).</summary>
+    public static object View(Organization o) => new
+    {
+        organizationId = o.Id, name = o.Name, slug = o.Slug,
+        publishableKey = o.PublishableKey, secretKey = o.SecretKey,
+        livePublishableKey = o.LivePublishableKey, liveSecretKey = o.LiveSecretKey,
+        webhookSecret = o.WebhookSecret,
+        customerTokenSecret = o.CustomerTokenSecret, liveCustomerTokenSecret = o.LiveCustomerTokenSecret,
+    };
+
     public void MapEndpoints(EmulatorRoutes routes)
     {
-        routes.Control.MapGet("/organizations", (OrganizationDirectory orgs) => Results.Json(new
+        // The default world's organizations; a sandbox's are listed under it (GET /_emulator/sandboxes).
+        routes.Control.MapGet("/organizations", (OrganizationDirectory orgs, IServiceProvider sp) => Results.Json(new
         {
-            organizations = orgs.All().Select(o => new
-            {
-                organizationId = o.Id, name = o.Name, slug = o.Slug,
-                publishableKey = o.PublishableKey, secretKey = o.SecretKey,
-                livePublishableKey = o.LivePublishableKey, liveSecretKey = o.LiveSecretKey,
-                webhookSecret = o.WebhookSecret,
-                customerTokenSecret = o.CustomerTokenSecret, liveCustomerTokenSecret = o.LiveCustomerTokenSecret,
-            }),
+            organizations = orgs.All().Where(o => sp.GetService<Control.Faults.ISandboxLookup>()?.SandboxOf(o.Id) is null).Select(View),
         })).WithName("emulatorOrganizations").WithSummary("Organizations of the seed with their deterministic keys.");
 
         routes.Control.MapPost("/reset", (EmulatorReset reset) =>

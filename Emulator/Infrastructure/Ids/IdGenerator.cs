@@ -44,6 +44,14 @@ public sealed class IdGenerator(DocumentStore store, EmulatorClock clock)
         lock (_seedCounters) _seedCounters.Clear();
     }
 
+    /// <summary>Forgets the counters of the scopes starting with <paramref name="prefix"/> (a sandbox re-seeded).</summary>
+    public void ResetSeedScopes(string prefix)
+    {
+        lock (_seedCounters)
+            foreach (var k in _seedCounters.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+                _seedCounters.Remove(k);
+    }
+
     private sealed class ScopeHandle(Action restore) : IDisposable
     {
         public void Dispose() => restore();

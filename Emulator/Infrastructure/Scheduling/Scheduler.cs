@@ -31,12 +31,15 @@ public interface IJobHandler
 /// everything that fell due has happened, deterministically, before the move returns; a background pump runs what falls
 /// due as real time passes.
 /// </summary>
-public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumerable<IJobHandler> handlers, ILogger<Scheduler> log)
+public sealed class Scheduler(DocumentStore store, ClockResolver clocks, IEnumerable<IJobHandler> handlers, ILogger<Scheduler> log)
 {
+    private EmulatorClock clock => clocks.Global;
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind);
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly object _indexSync = new();
     private SortedSet<(DateTimeOffset At, long Seq, string Id)> _index = [];
+    // Job id → its organization (whose clock decides when it is due: a sandbox's own clock, else the global one).
+    private Dictionary<string, string?> _orgOf = new(StringComparer.Ordinal);
     private long _seq;
 
     /// <summary>Rebuilds the in-memory index from the store (start-up, reset).</summary>
@@ -46,6 +49,7 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
         {
             var jobs = store.All<ScheduledJob>();
             _index = new SortedSet<(DateTimeOffset, long, string)>(jobs.Select(j => (j.At, j.Seq, j.Id)));
+            _orgOf = jobs.ToDictionary(j => j.Id, j => j.OrganizationId, StringComparer.Ordinal);
             _seq = jobs.Count == 0 ? 0 : jobs.Max(j => j.Seq);
         }
     }
@@ -61,6 +65,7 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
             {
                 job = new ScheduledJob { Id = id, Kind = kind, At = at.ToUniversalTime(), Seq = ++_seq, Payload = payload, OrganizationId = organizationId, Mode = DocumentStore.Mode };
                 _index.Add((job.At, job.Seq, job.Id));
+                _orgOf[job.Id] = organizationId;
             }
             store.Put(job);
             return job;
@@ -73,7 +78,7 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
         {
             var existing = store.Get<ScheduledJob>(id);
             if (existing is null) return false;
-            lock (_indexSync) _index.Remove((existing.At, existing.Seq, existing.Id));
+            lock (_indexSync) { _index.Remove((existing.At, existing.Seq, existing.Id)); _orgOf.Remove(existing.Id); }
             store.Delete<ScheduledJob>(id);
             return true;
         });
@@ -87,16 +92,54 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
 
     public int Pending { get { lock (_indexSync) return _index.Count; } }
 
-    private ScheduledJob? TakeDue(DateTimeOffset upTo)
+    /// <summary>
+    /// The first job (time, creation order) that is due: with <paramref name="only"/>, a job on that clock at or before
+    /// <paramref name="upTo"/>; without, any job at or before its own clock's now. Caller holds <c>_indexSync</c>.
+    /// </summary>
+    private (DateTimeOffset At, long Seq, string Id)? FindDue(EmulatorClock? only, DateTimeOffset upTo)
+    {
+        Dictionary<EmulatorClock, DateTimeOffset>? nows = null;
+        foreach (var e in _index)
+        {
+            if (e.At > upTo) return null;
+            var c = clocks.For(_orgOf.GetValueOrDefault(e.Id));
+            if (only is not null) { if (ReferenceEquals(c, only)) return e; continue; }
+            nows ??= [];
+            if (!nows.TryGetValue(c, out var now)) nows[c] = now = c.GetUtcNow();
+            if (e.At <= now) return e;
+        }
+        return null;
+    }
+
+    /// <summary>The latest "now" of any clock (no job after it can be due on any clock).</summary>
+    private DateTimeOffset LatestNow()
+    {
+        var latest = clock.GetUtcNow();
+        foreach (var c in clocks.Others) if (c.GetUtcNow() is var n && n > latest) latest = n;
+        return latest;
+    }
+
+    /// <summary>True when some job is due on its organization's clock (the background pump asks).</summary>
+    public bool HasDue
+    {
+        get
+        {
+            var upTo = LatestNow();
+            lock (_indexSync) return FindDue(null, upTo) is not null;
+        }
+    }
+
+    private ScheduledJob? TakeDue(EmulatorClock? only, DateTimeOffset upTo)
     {
         return store.Transaction(() =>
         {
             (DateTimeOffset At, long Seq, string Id) first;
             lock (_indexSync)
             {
-                if (_index.Count == 0 || _index.Min.At > upTo) return null;
-                first = _index.Min;
+                if (FindDue(only, upTo) is not { } found) return null;
+                first = found;
                 _index.Remove(first);
+                _orgOf.Remove(first.Id);
             }
             var job = store.Get<ScheduledJob>(first.Id);
             if (job is not null) store.Delete<ScheduledJob>(job.Id);
@@ -104,20 +147,26 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
         });
     }
 
-    /// <summary>Runs every job due at or before the clock's current time (background pump).</summary>
-    public Task RunDueAsync(CancellationToken ct = default) => StepAsync(clock.GetUtcNow(), moveClock: false, ct);
+    /// <summary>Runs every job due at or before its organization's clock's current time (background pump).</summary>
+    public Task RunDueAsync(CancellationToken ct = default) => StepAsync(null, LatestNow(), ct);
 
-    /// <summary>Moves the clock forward to <paramref name="target"/>, running due jobs at their own instants on the way.</summary>
-    public Task AdvanceToAsync(DateTimeOffset target, CancellationToken ct = default) => StepAsync(target, moveClock: true, ct);
+    /// <summary>Moves the global clock forward to <paramref name="target"/>, running the default world's due jobs
+    /// (those on the global clock) at their own instants on the way. Sandboxes' jobs wait for their own clocks.</summary>
+    public Task AdvanceToAsync(DateTimeOffset target, CancellationToken ct = default) => StepAsync(clock, target, ct);
 
-    private async Task StepAsync(DateTimeOffset target, bool moveClock, CancellationToken ct)
+    /// <summary>Moves <paramref name="on"/> (a sandbox's clock) forward to <paramref name="target"/>, running only the
+    /// jobs of organizations on that clock, in time order, each at its own instant.</summary>
+    public Task AdvanceToAsync(EmulatorClock on, DateTimeOffset target, CancellationToken ct = default) => StepAsync(on, target, ct);
+
+    private async Task StepAsync(EmulatorClock? moving, DateTimeOffset target, CancellationToken ct)
     {
         await _running.WaitAsync(ct);
         try
         {
-            while (TakeDue(target) is { } job)
+            if (moving is null) target = LatestNow();
+            while (TakeDue(moving, target) is { } job)
             {
-                if (moveClock && job.At > clock.GetUtcNow()) clock.MoveTo(job.At);
+                if (moving is not null && job.At > moving.GetUtcNow()) moving.MoveTo(job.At);
                 if (!_handlers.TryGetValue(job.Kind, out var handler))
                 {
                     log.LogWarning("No handler for scheduled job kind {Kind}; dropped {Id}", job.Kind, job.Id);
@@ -129,7 +178,7 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
                     log.LogError(ex, "Scheduled job {Id} ({Kind}) failed", job.Id, job.Kind);
                 }
             }
-            if (moveClock && target > clock.GetUtcNow()) clock.MoveTo(target);
+            if (moving is not null && target > moving.GetUtcNow()) moving.MoveTo(target);
         }
         finally { _running.Release(); }
     }
@@ -137,7 +186,7 @@ public sealed class Scheduler(DocumentStore store, EmulatorClock clock, IEnumera
 
 /// <summary>Runs work that falls due as real time passes. While the clock is frozen it still runs whatever is due at or
 /// before the frozen instant (a first webhook attempt, an admission due now): frozen stops time, not work.</summary>
-public sealed class SchedulerPump(Scheduler scheduler, EmulatorClock clock, Hosting.EmulatorOptions options, Hosting.EmulatorState state) : BackgroundService
+public sealed class SchedulerPump(Scheduler scheduler, Hosting.EmulatorOptions options, Hosting.EmulatorState state) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -146,7 +195,7 @@ public sealed class SchedulerPump(Scheduler scheduler, EmulatorClock clock, Host
             try { await Task.Delay(Math.Max(20, options.SchedulerIntervalMs), stoppingToken); }
             catch (OperationCanceledException) { return; }
             if (!state.Ready) continue;
-            if (scheduler.NextDue is { } due && due <= clock.GetUtcNow())
+            if (scheduler.HasDue)
                 await scheduler.RunDueAsync(stoppingToken);
         }
     }

@@ -428,6 +428,26 @@ public sealed class DocumentStore : IDisposable
         });
     }
 
+    /// <summary>Deletes every document, of every kind and both modes, that <paramref name="predicate"/> selects (a
+    /// sandbox's data when it is deleted or reset). Returns how many.</summary>
+    public int DeleteAll(Func<IDocument, bool> predicate)
+    {
+        return Transaction(() =>
+        {
+            var n = 0;
+            foreach (var (slot, table) in _docs)
+                foreach (var id in table.Where(kv => predicate(kv.Value.Doc)).Select(kv => kv.Key).ToList())
+                {
+                    if (!table.Remove(id, out var e)) continue;
+                    Touch(slot, id);
+                    _journal!.Removed.TryAdd((slot, id), e.Doc);
+                    _journal.Dirty.Add((slot, id));
+                    n++;
+                }
+            return n;
+        });
+    }
+
     /// <summary>Deletes every document of both modes (the first step of <c>POST /_emulator/reset</c>).</summary>
     public void Clear()
     {
