@@ -110,6 +110,18 @@ public sealed class ContainerTests(SharedEmulatorContainer shared) : IClassFixtu
     // Needs the CLI rework (issue 10: "port in use / unreadable seed → one line on stderr and non-zero exit"); until then
     // the emulator logs its "ready" banner and a stack trace, and the process dies with 139.
     [SkippableFact]
+    public async Task The_dashboard_and_the_api_reference_are_served_from_the_image()
+    {
+        var c = await shared.GetAsync();
+        var admin = c.Client(4800);
+        var ui = await admin.GetAsync("/_emulator/ui/");
+        Assert.Equal(200, (int)ui.StatusCode);
+        Assert.Contains("Fanfare Emulator", await ui.Content.ReadAsStringAsync());
+        Assert.Equal(200, (int)(await admin.GetAsync("/_emulator/ui/app.js")).StatusCode);
+        Assert.Equal(200, (int)(await c.Client(4802).GetAsync("/_emulator/reference/scalar.js")).StatusCode);
+    }
+
+    [SkippableFact]
     public async Task A_port_in_use_makes_the_container_exit_non_zero_with_one_line_in_docker_logs()
     {
         var running = await shared.GetAsync();
