@@ -209,9 +209,10 @@ public sealed class DashboardTests(EmulatorServer emu, BrowserFixture browser) :
         await using var session = await browser.OpenUrlAsync(Ui + "#/consumers");
         var page = session.Page;
         await page.Locator("#consumer-search").FillAsync("vip@fanfare");
-        var link = page.Locator("#consumer-list a").First;
-        await Assertions.Expect(page.Locator("#consumer-list")).ToContainTextAsync("vip@fanfare.test");
-        await link.ClickAsync();
+        // Once the search applied, the list holds the one consumer it matches.
+        await Assertions.Expect(page.Locator("#consumer-list tbody tr")).ToHaveCountAsync(1);
+        var row = page.Locator("#consumer-list tbody tr", new PageLocatorOptions { HasText = "vip@fanfare.test" });
+        await row.Locator("a").ClickAsync();
         await Assertions.Expect(page.Locator("#timeline li[data-type='ORDER']").First).ToBeVisibleAsync();
         AssertNoConsoleErrors(session);
     }

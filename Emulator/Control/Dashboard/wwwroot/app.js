@@ -336,10 +336,13 @@ pages.consumers = async (main, [consumerId]) => {
   const detail = h("section", { class: "panel", id: "consumer-detail" });
   main.append(h("section", { class: "panel" }, h("div", { class: "row" }, h("label", { for: "consumer-search" }, "Search"), search), list), detail);
   if (!state.info?.features?.adminConsumers) { list.append(h("p", { class: "muted" }, "The admin consumers API is not available in this build.")); return; }
+  let latest = 0;
   async function render() {
+    const mine = ++latest; // answers can arrive out of order while typing: only the newest one renders
     const q = search.value.trim();
     // The API searches from two characters on; shorter input filters the first page here.
     const res = await admin("/consumers?first=50" + (q.length >= 2 ? "&search=" + encodeURIComponent(q) : "")).catch(() => ({ data: [] }));
+    if (mine !== latest) return;
     const rows = (res.data || []).filter((c) => !q || JSON.stringify(c).toLowerCase().includes(q.toLowerCase()));
     list.replaceChildren(h("table", {}, h("thead", {}, h("tr", {}, ["Consumer", "Email", "Phone", "Created"].map((c) => h("th", {}, c)))),
       h("tbody", {}, rows.map((c) => h("tr", {}, h("td", {}, h("a", { href: "#/consumers/" + c.id }, c.id)), h("td", {}, c.email ?? ""), h("td", {}, c.phone ?? ""), h("td", {}, c.createdAt ?? ""))))));
