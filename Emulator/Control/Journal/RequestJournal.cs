@@ -68,6 +68,7 @@ public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJourna
         var path = ctx.Request.Path.Value ?? "";
         if (!path.StartsWith(prefix, StringComparison.Ordinal)) { await next(ctx); return; }
 
+        // Real elapsed time of this request (durationMs), not an instant: the entry's timestamp below reads the emulator clock.
         var started = Stopwatch.GetTimestamp();
         var limit = journal.BodyLimit;
         string? requestBody = null; var requestTruncated = false;
