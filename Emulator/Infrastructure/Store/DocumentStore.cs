@@ -48,7 +48,7 @@ public sealed class DataDirectoryException(string message) : Exception(message);
 /// sees is the ambient <see cref="Mode"/>, set per request from the credentials (<see cref="UseMode"/>).</para>
 /// Engines must check inputs before mutating documents: objects read are the live ones.
 /// </summary>
-public sealed class DocumentStore : IDisposable
+public sealed partial class DocumentStore : IDisposable
 {
     private sealed class Entry(IDocument doc, long seq)
     {
