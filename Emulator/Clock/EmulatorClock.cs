@@ -84,6 +84,41 @@ public sealed class EmulatorClock : TimeProvider
     {
         lock (_sync) { _frozenAt = null; _offset = TimeSpan.Zero; }
     }
+
+    /// <summary>What the clock is set to (snapshots, a sandbox's document): frozen instant, or offset from real time.</summary>
+    public ClockState Capture()
+    {
+        lock (_sync)
+        {
+            if (_frozenAt is { } f) return new ClockState { Mode = "frozen", FrozenAt = f };
+            var ms = (long)Math.Round(_offset.TotalMilliseconds);
+            return new ClockState { Mode = ms == 0 ? "system" : "offset", OffsetMilliseconds = ms };
+        }
+    }
+
+    /// <summary>Sets the clock to a captured state (<see cref="Capture"/>): frozen at the same instant, or running at the
+    /// same offset from real time.</summary>
+    public void Restore(ClockState state)
+    {
+        lock (_sync)
+        {
+            _frozenAt = state.Mode == "frozen" && state.FrozenAt is { } f ? Truncate(f) : null;
+            _offset = state.Mode == "offset" ? TimeSpan.FromMilliseconds(state.OffsetMilliseconds) : TimeSpan.Zero;
+        }
+    }
+}
+
+/// <summary>
+/// A clock's setting as snapshots and sandbox documents keep it:
+/// <c>{"mode":"system"|"frozen"|"offset","frozenAt":ISO|null,"offsetMilliseconds":N}</c> — <c>frozenAt</c> in frozen
+/// mode (UTC, whole milliseconds), <c>offsetMilliseconds</c> (clock minus real time) in offset mode, 0 otherwise.
+/// </summary>
+public sealed class ClockState
+{
+    public static readonly string[] Modes = ["system", "frozen", "offset"];
+    public string Mode { get; set; } = "system";
+    public DateTimeOffset? FrozenAt { get; set; }
+    public long OffsetMilliseconds { get; set; }
 }
 
 /// <summary>

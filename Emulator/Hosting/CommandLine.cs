@@ -12,7 +12,8 @@ public sealed class EmulatorStartupException(string message, Exception? inner = 
 /// <c>Fanfare.Emulator healthcheck [url]</c> probes one (the Docker HEALTHCHECK). <c>--help</c>/<c>-h</c> and
 /// <c>--version</c> print and exit 0; an unknown flag is an error (exit 1). Every option is also an
 /// <see cref="EmulatorOptions"/> key (<c>--Emulator:Key=value</c> and <c>Emulator__Key</c> still work); flags win.
-/// Exit codes: 0 stopped normally, 1 bad command line, 2 bad configuration (a value, a missing seed file), 3 could not
+/// Exit codes: 0 stopped normally, 1 bad command line, 2 bad configuration (a value, a missing seed file, a snapshot file
+/// that is missing or not a valid snapshot), 3 could not
 /// start (a port in use …).
 /// </summary>
 public static class EmulatorCommandLine
@@ -44,6 +45,7 @@ public static class EmulatorCommandLine
         var data = new Option<string?>("--data") { Description = "folder of the SQLite store emulator.db (default .emulator-data in the current directory)", HelpName = "dir" };
         var inMemory = new Option<bool>("--in-memory") { Description = "keep state in memory only: nothing survives the process" };
         var seed = new Option<string?>("--seed") { Description = "seed file, relative to the current directory (default: the embedded seed/default.json)", HelpName = "file" };
+        var snapshot = new Option<string?>("--snapshot") { Description = "snapshot file (GET /_emulator/state) to load at start instead of the seed; replaces what the data directory holds", HelpName = "file" };
         var otp = new Option<string?>("--otp-code") { Description = "every one-time code is this value (overrides the seed's otp.fixedCode)", HelpName = "code" };
         var smtpHost = new Option<string?>("--smtp-host") { Description = "also relay every email to this SMTP server (e.g. Mailpit)", HelpName = "host" };
         var smtpPort = Port("--smtp-port", "port of the SMTP relay (default 1025)");
@@ -55,7 +57,7 @@ public static class EmulatorCommandLine
         var root = new RootCommand($"Fanfare Emulator {EmulatorState.Version}: the Fanfare admin, consumer, beacon and checkout APIs and the /_emulator control plane in one local process.\n" +
             "Every option is also the configuration key Emulator:<Name> (--Emulator:AdminPort=4800, env Emulator__AdminPort=4800); see README.md, Configuration.")
         {
-            adminPort, consumerPort, beaconPort, checkoutPort, bind, data, inMemory, seed, otp, smtpHost, smtpPort, cors, rateLimits, rateScale, noBanner,
+            adminPort, consumerPort, beaconPort, checkoutPort, bind, data, inMemory, seed, snapshot, otp, smtpHost, smtpPort, cors, rateLimits, rateScale, noBanner,
         };
         root.SetAction(async (result, _) =>
         {
@@ -72,6 +74,7 @@ public static class EmulatorCommandLine
             Set(data, nameof(EmulatorOptions.DataDirectory), v => v is null ? null : Path.GetFullPath(v));
             Set(inMemory, nameof(EmulatorOptions.InMemory), v => v ? "true" : null);
             Set(seed, nameof(EmulatorOptions.SeedFile), v => v is null ? null : Path.GetFullPath(v));
+            Set(snapshot, nameof(EmulatorOptions.SnapshotFile), v => v is null ? null : Path.GetFullPath(v));
             Set(otp, nameof(EmulatorOptions.OtpFixedCode), v => v);
             Set(smtpHost, nameof(EmulatorOptions.SmtpHost), v => v);
             Set(smtpPort, nameof(EmulatorOptions.SmtpPort), v => v?.ToString());
@@ -135,9 +138,11 @@ public static class EmulatorCommandLine
         try { await app.StartAsync(); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            stderr.WriteLine($"Fanfare.Emulator: cannot start: {OneLine(e)}");
+            // A bad file found while starting (a snapshot that is not valid) reads like the other configuration errors.
+            var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+            stderr.WriteLine(inner is EmulatorStartupException ? $"Fanfare.Emulator: {OneLine(inner)}" : $"Fanfare.Emulator: cannot start: {OneLine(e)}");
             await app.DisposeAsync();
-            return e is EmulatorStartupException ? BadConfiguration : CannotStart;
+            return inner is EmulatorStartupException ? BadConfiguration : CannotStart;
         }
         await app.WaitForShutdownAsync();
         await app.DisposeAsync();

@@ -129,17 +129,30 @@ public static class EmulatorApp
             o.SeedFile = Path.GetFullPath(o.SeedFile);
             if (!File.Exists(o.SeedFile)) throw new EmulatorStartupException($"seed file not found: {o.SeedFile}");
         }
+        if (!string.IsNullOrWhiteSpace(o.SnapshotFile))
+        {
+            o.SnapshotFile = Path.GetFullPath(o.SnapshotFile);
+            if (!File.Exists(o.SnapshotFile)) throw new EmulatorStartupException($"snapshot file not found: {o.SnapshotFile}");
+        }
         if (!(o.RateLimitScale > 0)) throw new EmulatorStartupException($"{EmulatorOptions.Section}:RateLimitScale: {o.RateLimitScale} must be greater than 0");
     }
 }
 
-/// <summary>Loads the seed into an empty store once Kestrel listens (health answers 503 until then), then prints the banner.</summary>
+/// <summary>Loads the seed into an empty store once Kestrel listens (health answers 503 until then), or the snapshot file
+/// when one is given (<see cref="EmulatorOptions.SnapshotFile"/>), then prints the banner.</summary>
 internal sealed class StartupSeeder(SeedLoader seed, DocumentStore store, Scheduler scheduler, EmulatorState state,
-    EmulatorOptions options, OrganizationDirectory orgs, ILogger<StartupSeeder> log, IHostApplicationLifetime lifetime) : IHostedService
+    EmulatorOptions options, OrganizationDirectory orgs, ILogger<StartupSeeder> log, IHostApplicationLifetime lifetime,
+    IServiceProvider services) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (store.IsEmpty) seed.Apply(); else seed.Configure();
+        if (!string.IsNullOrWhiteSpace(options.SnapshotFile))
+        {
+            seed.Configure();
+            services.GetRequiredService<Control.Snapshots.SnapshotService>().LoadFile(options.SnapshotFile);
+            log.LogInformation("Snapshot: {File}", options.SnapshotFile);
+        }
+        else if (store.IsEmpty) seed.Apply(); else seed.Configure();
         scheduler.Rebuild();
         state.Ready = true;
         // Printed once every port listens (a port in use fails the start before any "ready").

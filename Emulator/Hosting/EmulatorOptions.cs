@@ -28,6 +28,10 @@ public sealed class EmulatorOptions
     /// <summary>Seed file. Empty = the embedded <c>seed/default.json</c> shipped next to the binary.</summary>
     public string? SeedFile { get; set; }
 
+    /// <summary>Snapshot file (<c>GET /_emulator/state</c>) loaded at start instead of the seed, replacing whatever the
+    /// data directory holds (flag <c>--snapshot</c>, env <c>Emulator__SnapshotFile</c>). Empty = none.</summary>
+    public string? SnapshotFile { get; set; }
+
     /// <summary>Access-token lifetime in seconds (behavior.md §2.4: 1 hour).</summary>
     public int AccessTokenTtlSeconds { get; set; } = 3600;
     /// <summary>Refresh-token lifetime in seconds (behavior.md §2.4: 30 days = 2592000).</summary>

@@ -20,6 +20,10 @@ public interface IFeatureModule
     void ApplySeed(IServiceProvider services, Organization org, JsonObject orgSeed, JsonObject seed) { }
     /// <summary>Drops in-memory state after <c>POST /_emulator/reset</c> cleared the store (before the seed is re-applied).</summary>
     void OnReset(IServiceProvider services) { }
+    /// <summary>Drops in-memory state derived from the store after <c>PUT /_emulator/state</c> replaced documents (all
+    /// of them, or one sandbox's). Default: <see cref="OnReset"/>. Control-plane runtime that no snapshot holds (fault
+    /// rules, the request journal, rate-limit counters) keeps its state by overriding this with nothing.</summary>
+    void OnStateReplaced(IServiceProvider services) => OnReset(services);
 }
 
 /// <summary>Route groups per API surface. <see cref="Admin"/> answers on the admin port only, and so on;

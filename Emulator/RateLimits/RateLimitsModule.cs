@@ -24,6 +24,8 @@ public sealed class RateLimitsModule : IFeatureModule
     public void UsePipeline(IApplicationBuilder app) => app.UseMiddleware<RateLimitMiddleware>();
 
     public void OnReset(IServiceProvider services) => services.GetRequiredService<RateLimiter>().Reset();
+    /// <summary>Not in a snapshot: an import keeps it.</summary>
+    public void OnStateReplaced(IServiceProvider services) { }
 
     public void MapEndpoints(EmulatorRoutes routes)
     {

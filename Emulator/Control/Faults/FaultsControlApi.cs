@@ -29,6 +29,8 @@ public sealed class FaultsControlApi : IFeatureModule
     public void AddServices(IServiceCollection services, EmulatorOptions options) => services.AddSingleton<FaultInjector>();
 
     public void OnReset(IServiceProvider services) => services.GetRequiredService<FaultInjector>().Clear();
+    /// <summary>Not in a snapshot: an import keeps it.</summary>
+    public void OnStateReplaced(IServiceProvider services) { }
 
     public void UsePipeline(IApplicationBuilder app)
     {

@@ -25,6 +25,8 @@ public sealed class RequestsControlApi : IFeatureModule
     public void UsePipeline(IApplicationBuilder app) => app.UseMiddleware<RequestJournalMiddleware>();
 
     public void OnReset(IServiceProvider services) => services.GetRequiredService<RequestJournal>().Clear();
+    /// <summary>Not in a snapshot: an import keeps it.</summary>
+    public void OnStateReplaced(IServiceProvider services) { }
 
     public void MapEndpoints(EmulatorRoutes routes)
     {

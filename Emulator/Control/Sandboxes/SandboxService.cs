@@ -17,7 +17,8 @@ namespace Fanfare.Emulator.Control.Sandboxes;
 
 /// <summary>
 /// A sandbox: organizations of its own (from its seed), with keys derived from the sandbox name, and a clock of its own.
-/// Kept in the store (shared across modes); its clock lives in memory (<see cref="SandboxService"/>).
+/// Kept in the store (shared across modes); its clock runs in memory (<see cref="SandboxService"/>) and its setting is
+/// kept here (<see cref="Clock"/>) whenever it changes, so a restart or a snapshot gives it back.
 /// </summary>
 [SharedAcrossModes]
 public sealed class Sandbox : IDocument
@@ -30,6 +31,10 @@ public sealed class Sandbox : IDocument
     /// <summary>The initial clock: frozen at this instant, or system time when null.</summary>
     public DateTimeOffset? FrozenAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The clock's current setting (mode, frozen instant, offset), written whenever it changes
+    /// (<c>…/clock/freeze|advance|set|reset</c>, sandbox reset); null on a document written before this existed (the
+    /// clock then starts in its initial mode).</summary>
+    public ClockState? Clock { get; set; }
 }
 
 /// <summary>
@@ -53,7 +58,7 @@ public sealed class SandboxService(
 
     public Sandbox Get(string id) => store.Get<Sandbox>(id) ?? throw ApiErrors.NotFoundError(NotFound);
 
-    /// <summary>The sandbox's clock (created, at its initial mode, if the emulator restarted since).</summary>
+    /// <summary>The sandbox's clock (created, at its persisted setting or else its initial mode, if the emulator restarted since).</summary>
     public EmulatorClock ClockOf(Sandbox s) => _clocks.GetOrAdd(s.Id, _ =>
     {
         var c = NewClock(s);
@@ -64,9 +69,63 @@ public sealed class SandboxService(
     private static EmulatorClock NewClock(Sandbox s)
     {
         var c = new EmulatorClock();
-        if (s.FrozenAt is { } at) c.Freeze(at);
+        if (s.Clock is { } state) c.Restore(state);
+        else if (s.FrozenAt is { } at) c.Freeze(at);
         return c;
     }
+
+    /// <summary>Writes the sandbox clock's current setting into its document (after every change of the clock).</summary>
+    public void SaveClock(string id)
+    {
+        lock (store.Sync)
+        {
+            var s = Get(id);
+            s.Clock = ClockOf(s).Capture();
+            store.Put(s);
+        }
+    }
+
+    /// <summary>
+    /// After a snapshot import replaced the store: every sandbox's clock set from its document (the clock objects of
+    /// sandboxes still there are kept, so references stay valid), the clocks of sandboxes gone forgotten.
+    /// </summary>
+    public void ReloadClocks()
+    {
+        lock (store.Sync)
+        {
+            var all = store.All<Sandbox>();
+            foreach (var id in _clocks.Keys.Where(id => all.All(s => s.Id != id)).ToList()) _clocks.TryRemove(id, out _);
+            orgClocks.Clear();
+            foreach (var s in all) ReloadClock(s);
+        }
+    }
+
+    /// <summary>After a snapshot import replaced one sandbox: its clock set from its document.</summary>
+    public void ReloadClock(Sandbox s)
+    {
+        var c = _clocks.GetOrAdd(s.Id, _ => new EmulatorClock());
+        c.ResetToSystem();
+        if (s.Clock is { } state) c.Restore(state);
+        else if (s.FrozenAt is { } at) c.Freeze(at);
+        orgClocks.Set(s.OrganizationIds, c);
+    }
+
+    /// <summary>A predicate selecting what belongs to sandbox <paramref name="s"/>: the sandbox itself, its organizations
+    /// and every document of theirs (both modes, scheduled work included).</summary>
+    public static Func<IDocument, bool> OwnedBy(Sandbox s)
+    {
+        var orgIds = s.OrganizationIds.ToHashSet(StringComparer.Ordinal);
+        return d => d is Sandbox x ? x.Id == s.Id : OwnedByOrganizations(d, orgIds);
+    }
+
+    private static bool OwnedByOrganizations(IDocument d, HashSet<string> orgIds) => d switch
+    {
+        Organization o => orgIds.Contains(o.Id),
+        Sandbox => false,
+        // Kinds keyed by the organization itself (client-side security, loyalty settings) or "{organizationId}:…"
+        // (idempotency records) carry no OrganizationId property.
+        _ => OrganizationIdOf(d) is { } org ? orgIds.Contains(org) : OwnedById(d.Id, orgIds),
+    };
 
     public string? SandboxOf(string organizationId)
     {
@@ -97,6 +156,7 @@ public sealed class SandboxService(
                 {
                     Seed(sandbox, clock);
                     sandbox.CreatedAt = clock.GetUtcNow();
+                    sandbox.Clock = clock.Capture();
                     store.Put(sandbox);
                 });
             }
@@ -131,15 +191,8 @@ public sealed class SandboxService(
     /// work, the organizations); with <paramref name="keepSandbox"/> the sandbox itself stays.</summary>
     private void RemoveData(Sandbox s, bool keepSandbox)
     {
-        var orgIds = s.OrganizationIds.ToHashSet(StringComparer.Ordinal);
-        store.DeleteAll(d => d switch
-        {
-            Organization o => orgIds.Contains(o.Id),
-            Sandbox x => !keepSandbox && x.Id == s.Id,
-            // Kinds keyed by the organization itself (client-side security, loyalty settings) or "{organizationId}:…"
-            // (idempotency records) carry no OrganizationId property.
-            _ => OrganizationIdOf(d) is { } org ? orgIds.Contains(org) : OwnedById(d.Id, orgIds),
-        });
+        var owned = OwnedBy(s);
+        store.DeleteAll(d => d is Sandbox ? !keepSandbox && owned(d) : owned(d));
     }
 
     private static bool OwnedById(string id, HashSet<string> orgIds)
@@ -190,6 +243,7 @@ public sealed class SandboxService(
                     clock.ResetToSystem();
                     if (s.FrozenAt is { } at) clock.Freeze(at);
                     Seed(s, clock);
+                    s.Clock = clock.Capture();
                     store.Put(s);
                 });
             }

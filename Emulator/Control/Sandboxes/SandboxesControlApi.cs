@@ -21,7 +21,8 @@ namespace Fanfare.Emulator.Control.Sandboxes;
 /// (DELETE → 204; removes its organizations, their data in both modes and their scheduled work).</item>
 /// <item><c>POST /_emulator/sandboxes/{id}/reset</c> → its data removed, its seed re-applied, its clock back to its initial mode.</item>
 /// <item><c>GET /_emulator/sandboxes/{id}/clock</c>, <c>POST …/clock/advance|freeze|set|reset</c>: the bodies of
-/// <c>/_emulator/clock</c>, on the sandbox's clock only (advance runs only this sandbox's due work, in time order).</item>
+/// <c>/_emulator/clock</c>, on the sandbox's clock only (advance runs only this sandbox's due work, in time order). The
+/// setting is kept in the sandbox's document: it survives a restart on a data directory and travels in snapshots.</item>
 /// </list>
 /// Unknown id → 404 <c>{"error":"Sandbox not found"}</c>.
 /// </summary>
@@ -37,6 +38,8 @@ public sealed class SandboxesControlApi : IFeatureModule
     }
 
     public void OnReset(IServiceProvider services) => services.GetRequiredService<SandboxService>().Clear();
+    /// <summary>An import gives the sandboxes their clocks itself (<see cref="SandboxService.ReloadClocks"/>).</summary>
+    public void OnStateReplaced(IServiceProvider services) { }
 
     /// <summary>A sandbox as every endpoint returns it.</summary>
     public static object View(Sandbox s, SandboxService svc, OrganizationDirectory orgs) => new
@@ -106,31 +109,39 @@ public sealed class SandboxesControlApi : IFeatureModule
         var c = g.MapGroup("/{id}/clock");
         c.MapGet("", (string id, SandboxService svc) => Results.Json(ClockApi.State(svc.ClockOf(svc.Get(id)))))
             .WithName("emulatorSandboxClockGet");
-        c.MapPost("/advance", (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
+        // Every change of the clock is written into the sandbox's document (Sandbox.Clock): it survives a restart.
+        c.MapPost("/advance", async (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
         {
             var clock = svc.ClockOf(svc.Get(id));
-            return ClockApi.Advance(req, clock, t => scheduler.AdvanceToAsync(clock, t));
+            var result = await ClockApi.Advance(req, clock, t => scheduler.AdvanceToAsync(clock, t));
+            svc.SaveClock(id);
+            return result;
         }).WithName("emulatorSandboxClockAdvance");
-        c.MapPost("/freeze", (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
+        c.MapPost("/freeze", async (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
         {
             var clock = svc.ClockOf(svc.Get(id));
-            return ClockApi.Freeze(req, clock, t => scheduler.AdvanceToAsync(clock, t));
+            var result = await ClockApi.Freeze(req, clock, t => scheduler.AdvanceToAsync(clock, t));
+            svc.SaveClock(id);
+            return result;
         }).WithName("emulatorSandboxClockFreeze");
-        c.MapPost("/set", (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
+        c.MapPost("/set", async (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
         {
             var clock = svc.ClockOf(svc.Get(id));
-            return ClockApi.Set(req, clock, t => scheduler.AdvanceToAsync(clock, t));
+            var result = await ClockApi.Set(req, clock, t => scheduler.AdvanceToAsync(clock, t));
+            svc.SaveClock(id);
+            return result;
         }).WithName("emulatorSandboxClockSet");
         c.MapPost("/reset", (string id, SandboxService svc) =>
         {
             var clock = svc.ClockOf(svc.Get(id));
             clock.ResetToSystem();
+            svc.SaveClock(id);
             return Results.Json(ClockApi.State(clock));
         }).WithName("emulatorSandboxClockReset");
     }
 }
 
-/// <summary>At start, gives the sandboxes kept in the store their clocks back (at their initial mode).</summary>
+/// <summary>At start, gives the sandboxes kept in the store their clocks back (at their persisted setting).</summary>
 public sealed class SandboxClockRestorer(SandboxService sandboxes) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)

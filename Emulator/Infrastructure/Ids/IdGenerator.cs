@@ -57,8 +57,17 @@ public sealed class IdGenerator(DocumentStore store, EmulatorClock clock)
         public void Dispose() => restore();
     }
 
-    /// <summary>Sets the seed (called by the seed loader before anything else is generated).</summary>
-    public void SetSeed(string seed) => _key = Encoding.UTF8.GetBytes(seed);
+    /// <summary>Sets the seed (called by the seed loader before anything else is generated; a snapshot import sets the
+    /// snapshot's).</summary>
+    public void SetSeed(string seed)
+    {
+        _key = Encoding.UTF8.GetBytes(seed);
+        Seed = seed;
+    }
+
+    /// <summary>The seed values derive from (the seed file's <c>randomSeed</c>); with the counters (<see cref="IdCounter"/>
+    /// documents) it is all that decides the next values, so a snapshot carries it.</summary>
+    public string Seed { get; private set; } = "fanfare-emulator";
 
     /// <summary>32 deterministic bytes for the next value of <paramref name="stream"/>.</summary>
     public byte[] NextBytes(string stream)

@@ -54,6 +54,17 @@ public sealed class Scheduler(DocumentStore store, ClockResolver clocks, IEnumer
         }
     }
 
+    /// <summary>The last creation number given to a job (jobs due at the same instant run in creation order); a snapshot
+    /// carries it.</summary>
+    public long Sequence { get { lock (_indexSync) return _seq; } }
+
+    /// <summary>After <see cref="Rebuild"/> from imported jobs: creation numbers continue after <paramref name="seq"/>
+    /// (never below a stored job's).</summary>
+    public void ContinueSequence(long seq)
+    {
+        lock (_indexSync) _seq = Math.Max(_seq, seq);
+    }
+
     /// <summary>Schedules (or, with the same <paramref name="id"/>, reschedules) a job.</summary>
     public ScheduledJob Schedule(string id, string kind, DateTimeOffset at, JsonObject? payload = null, string? organizationId = null)
     {
