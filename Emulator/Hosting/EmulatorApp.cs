@@ -149,11 +149,15 @@ internal sealed class StartupSeeder(SeedLoader seed, DocumentStore store, Schedu
         if (!string.IsNullOrWhiteSpace(options.SnapshotFile))
         {
             seed.Configure();
+            // (the import rebuilds the scheduler itself, continuing the snapshot's job numbering)
             services.GetRequiredService<Control.Snapshots.SnapshotService>().LoadFile(options.SnapshotFile);
             log.LogInformation("Snapshot: {File}", options.SnapshotFile);
         }
-        else if (store.IsEmpty) seed.Apply(); else seed.Configure();
-        scheduler.Rebuild();
+        else
+        {
+            if (store.IsEmpty) seed.Apply(); else seed.Configure();
+            scheduler.Rebuild();
+        }
         state.Ready = true;
         // Printed once every port listens (a port in use fails the start before any "ready").
         if (options.Banner) lifetime.ApplicationStarted.Register(() => log.LogInformation("{Banner}", Banner(options, orgs.All())));
