@@ -8,7 +8,7 @@ namespace Fanfare.Emulator.Tests.Docs;
 /// <summary>
 /// Runs a <c>.http</c> file (VS Code REST Client / JetBrains syntax as the repo uses it) top to bottom: <c>@name = value</c>
 /// variables, requests separated by <c>###</c>, <c># @name x</c> to name a request, <c>{{x.response.body.$.a.b[0]}}</c>
-/// (or without <c>$.</c>) to read a named response, <c>{{$datetime "YYYY-MM-DD" [n d]}}</c>. The well-known ports
+/// (or without <c>$.</c>) to read a named response, <c>{{x.response.body.*}}</c> for its whole body, <c>{{$datetime "YYYY-MM-DD" [n d]}}</c>. The well-known ports
 /// 4800/4802/4803/4805 are mapped to the test emulator's. A request passes when it answers 2xx, or the status named by a
 /// <c># expect NNN</c> line in its block.
 /// </summary>
@@ -39,6 +39,12 @@ public static partial class HttpFileRunner
                 }
                 var fmt = parts.Groups[1].Value;
                 return fmt == "iso8601" ? t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'") : t.UtcDateTime.ToString(fmt.Replace("YYYY", "yyyy").Replace("DD", "dd"));
+            }
+            var whole = Regex.Match(expr, @"^(\w+)\.response\.body\.\*$"); // REST Client's `*`: the whole body
+            if (whole.Success)
+            {
+                if (!named.TryGetValue(whole.Groups[1].Value, out var all)) throw new InvalidOperationException($"request \"{whole.Groups[1].Value}\" was not run before {{{{{expr}}}}}");
+                return all is JsonValue sv && sv.TryGetValue<string>(out var raw) ? raw : all?.ToJsonString() ?? "";
             }
             var rm = Regex.Match(expr, @"^(\w+)\.response\.body\.(?:\$\.?)?(.+)$"); // $.a, $[0] (a top-level array) or a
             if (rm.Success)
