@@ -12,6 +12,10 @@ using Fanfare.Emulator.Infrastructure.Store;
 
 namespace Fanfare.Emulator.Control.Snapshots;
 
+/// <summary>The answer of <c>PUT /_emulator/state</c>: what was replaced (<c>scope</c> <c>emulator</c> | <c>sandbox</c>,
+/// <c>sandboxId</c> for a sandbox) and how many documents the snapshot held.</summary>
+public sealed record SnapshotImportResult(string Scope, string? SandboxId, int Documents);
+
 /// <summary>
 /// Snapshots of the emulator's state (issue 17 §4): <see cref="Export"/> writes the whole state, or one sandbox's, as one
 /// JSON document; <see cref="Import"/> checks one completely and then replaces the state with it in one step.
@@ -92,9 +96,9 @@ public sealed class SnapshotService(
     /// <c>sandbox</c>: its documents removed and the snapshot's put in, created if it does not exist; everything else
     /// untouched). Everything is checked first: a problem throws the std 400 <c>validation_error</c> listing the issues
     /// and changes nothing. Then, in one store transaction, the documents are replaced; the clocks are set, the scheduler
-    /// index rebuilt and the engines' caches dropped. Returns a summary <c>{scope, sandboxId?, documents}</c>.
+    /// index rebuilt and the engines' caches dropped. Returns what was imported.
     /// </summary>
-    public JsonObject Import(ReadOnlyMemory<byte> json)
+    public SnapshotImportResult Import(ReadOnlyMemory<byte> json)
     {
         var p = Parse(json);
         lock (store.Sync)
@@ -122,10 +126,7 @@ public sealed class SnapshotService(
             }
             foreach (var m in modules) m.OnStateReplaced(services);
         }
-        var summary = new JsonObject { ["scope"] = p.Scope };
-        if (p.SandboxId is not null) summary["sandboxId"] = p.SandboxId;
-        summary["documents"] = p.Docs.Count;
-        return summary;
+        return new SnapshotImportResult(p.Scope, p.SandboxId, p.Docs.Count);
     }
 
     /// <summary>Loads a snapshot file at start (<c>--snapshot FILE</c>); a bad file is an <see cref="EmulatorStartupException"/>.</summary>
@@ -166,7 +167,18 @@ public sealed class SnapshotService(
         }
         using (doc)
         {
-            var root = doc.RootElement;
+            try { return Parse(doc.RootElement, problems); }
+            catch (InvalidOperationException) // a string or key that is not valid UTF-16 (an escaped lone surrogate)
+            {
+                throw Validation.Exception([new ValidationIssue("schema", "string", "valid Unicode text", "a lone surrogate",
+                    "Invalid string: the snapshot holds a lone UTF-16 surrogate", [])]);
+            }
+        }
+    }
+
+    private Parsed Parse(JsonElement root, List<SnapshotProblem> problems)
+    {
+        {
             if (root.ValueKind != JsonValueKind.Object)
                 throw Validation.Exception([new ValidationIssue("schema", "object", "Object", root.ValueKind.ToString(),
                     $"Invalid type: Expected a snapshot object but received {root.ValueKind}", [])]);

@@ -30,6 +30,8 @@ public sealed class SnapshotsControlApi : IFeatureModule
 
         g.MapGet("", (string? sandboxId, SnapshotService snapshots) =>
                 Results.Bytes(snapshots.Export(string.IsNullOrEmpty(sandboxId) ? null : sandboxId), "application/json"))
+            .Produces<System.Text.Json.Nodes.JsonObject>(200, "application/json")
+            .Produces(404, contentType: "application/json")
             .WithName("emulatorStateExport")
             .WithSummary("Export the whole state (or ?sandboxId=… one sandbox's) as one JSON snapshot: documents, clocks, scheduled work, id counters.");
 
@@ -40,8 +42,10 @@ public sealed class SnapshotsControlApi : IFeatureModule
                     limit.MaxRequestBodySize = MaxSnapshotBytes;
                 using var body = new MemoryStream();
                 await req.Body.CopyToAsync(body);
-                return Results.Json(snapshots.Import(body.GetBuffer().AsMemory(0, (int)body.Length)));
+                return TypedResults.Ok(snapshots.Import(body.GetBuffer().AsMemory(0, (int)body.Length)));
             })
+            .Accepts<System.Text.Json.Nodes.JsonObject>("application/json")
+            .Produces(400, contentType: "application/json")
             .WithName("emulatorStateImport")
             .WithSummary("Import a snapshot (GET /_emulator/state), replacing the state (a sandbox snapshot: that sandbox's only); checked first, 400 validation_error and no change when it is not valid.");
     }
