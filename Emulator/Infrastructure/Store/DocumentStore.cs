@@ -78,6 +78,8 @@ public sealed partial class DocumentStore : IDisposable
         /// <summary>Documents written or deleted: snapshotted once each, at commit, as memory then holds them.</summary>
         public readonly HashSet<(Slot, string)> Dirty = [];
         public bool Cleared;
+        /// <summary>The tables as the transaction found them before it cleared the store (the committed state then).</summary>
+        public Dictionary<Slot, OrderedDictionary<string, Entry>>? BeforeClear;
     }
 
     /// <summary>One document as a committed transaction leaves it: its JSON (null: deleted) under its collection's name.</summary>
@@ -97,6 +99,8 @@ public sealed partial class DocumentStore : IDisposable
     private readonly record struct Overlay(byte[]? Json, long Seq, long TxNo);
 
     private const string SeqField = "_seq";
+    /// <summary>Up to this many documents to delete, a reset rewrites the collections in place; above, it switches generation.</summary>
+    private const int InPlaceResetLimit = 256;
     private const string MetaCollection = "_store";
     private static readonly string[] IndexedFields = ["organizationId", "distributionId", "consumerId", "sequenceId"];
     private static readonly AsyncLocal<string?> AmbientMode = new();
@@ -118,8 +122,12 @@ public sealed partial class DocumentStore : IDisposable
     private List<PendingTx> _queue = [];
     private readonly Dictionary<string, Dictionary<string, Overlay>> _overlay = new(StringComparer.OrdinalIgnoreCase);
     private long _txNo;
+    /// <summary>A thread is writing queued transactions (under <see cref="_pendingLock"/>).</summary>
+    private bool _leading;
     /// <summary>Collections whose indexes were ensured (commit leader only).</summary>
     private readonly HashSet<string> _ensured = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Names of the collections in the file (commit leader only; LiteDB's own check runs a query).</summary>
+    private readonly HashSet<string> _existing = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<Type, string[]> _indexesOf = [];
     private int _writtenSinceCheckpoint;
     private bool _disposed;
@@ -139,6 +147,7 @@ public sealed partial class DocumentStore : IDisposable
         // Checkpoints (log → data file, with an fsync) run in the background after commits, not inside a request's commit.
         _db.CheckpointSize = 0;
         _gen = FileGeneration();
+        _existing.UnionWith(_db.GetCollectionNames());
         Load();
         if (StaleCollections().Count > 0) ScheduleBackground(DropStale);
     }
@@ -233,9 +242,8 @@ public sealed partial class DocumentStore : IDisposable
     {
         var name = CollectionName(slot, _gen);
         var byId = new Dictionary<string, (IDocument Doc, long Seq)>(StringComparer.Ordinal);
-        if (_db.CollectionExists(name))
-            foreach (var b in _db.GetCollection(name).FindAll())
-                if (FromBson(b, slot.Type) is { } doc) byId[b["_id"].AsString] = (doc, b[SeqField].AsInt64);
+        foreach (var b in _db.GetCollection(name).FindAll()) // (a collection that does not exist reads as empty)
+            if (FromBson(b, slot.Type) is { } doc) byId[b["_id"].AsString] = (doc, b[SeqField].AsInt64);
         lock (_pendingLock)
             if (_overlay.TryGetValue(name, out var pending))
                 foreach (var (id, o) in pending)
@@ -253,7 +261,7 @@ public sealed partial class DocumentStore : IDisposable
         lock (_pendingLock)
             if (_overlay.TryGetValue(name, out var pending) && pending.TryGetValue(id, out var o))
                 return o.Json is not null && FromJson(o.Json, slot.Type) is { } d ? (d, o.Seq) : null;
-        var b = _db.CollectionExists(name) ? _db.GetCollection(name).FindById(id) : null;
+        var b = _db.GetCollection(name).FindById(id);
         return b is not null && FromBson(b, slot.Type) is { } doc ? (doc, b[SeqField].AsInt64) : null;
     }
 
@@ -317,19 +325,34 @@ public sealed partial class DocumentStore : IDisposable
     private PendingTx? Enqueue(Journal journal)
     {
         if (journal.Dirty.Count == 0 && !journal.Cleared) return null;
-        var generation = journal.Cleared ? _gen + 1 : _gen;
-        var writes = new List<PendingWrite>(journal.Dirty.Count);
+        // A reset that leaves few documents behind (the default seed over the default seed) rewrites them in place and
+        // deletes the rest; one that would delete many (thousands of consumers) switches to a new generation instead.
+        var removed = new List<(Slot, string)>();
+        if (journal.Cleared)
+            foreach (var (slot, before) in journal.BeforeClear!)
+                foreach (var id in before.Keys)
+                    if (!_docs.TryGetValue(slot, out var now) || !now.ContainsKey(id))
+                    {
+                        removed.Add((slot, id));
+                        if (removed.Count > InPlaceResetLimit) break;
+                    }
+        var switching = journal.Cleared && removed.Count > InPlaceResetLimit;
+        var generation = switching ? _gen + 1 : _gen;
+        var writes = new List<PendingWrite>(journal.Dirty.Count + removed.Count);
         foreach (var (slot, id) in journal.Dirty)
         {
             var name = CollectionName(slot, generation);
             if (Table(slot).TryGetValue(id, out var e))
                 writes.Add(new PendingWrite(slot, name, id, e.Seq, JsonSerializer.SerializeToUtf8Bytes(e.Doc, slot.Type, Json.StoreOptions)));
-            else if (!journal.Cleared) writes.Add(new PendingWrite(slot, name, id, 0, null)); // (a new generation starts empty)
+            else if (!switching) writes.Add(new PendingWrite(slot, name, id, 0, null)); // (a new generation starts empty)
         }
+        if (!switching)
+            foreach (var (slot, id) in removed)
+                if (!journal.Dirty.Contains((slot, id))) writes.Add(new PendingWrite(slot, CollectionName(slot, generation), id, 0, null));
         _gen = generation;
         lock (_pendingLock)
         {
-            var tx = new PendingTx(++_txNo, writes, journal.Cleared ? generation : null, journal);
+            var tx = new PendingTx(++_txNo, writes, switching ? generation : null, journal);
             foreach (var w in writes)
             {
                 if (!_overlay.TryGetValue(w.Collection, out var o)) _overlay[w.Collection] = o = new Dictionary<string, Overlay>(StringComparer.Ordinal);
@@ -340,12 +363,33 @@ public sealed partial class DocumentStore : IDisposable
         }
     }
 
-    /// <summary>Returns once <paramref name="tx"/> is in the file: committed by the current leader, or by this thread as the next one.</summary>
+    /// <summary>
+    /// Returns once <paramref name="tx"/> is in the file: committed by the current leader, or by this thread as the next
+    /// one. Followers sleep on <see cref="_pendingLock"/> (<c>Monitor.Wait</c> does not spin: on two cores, dozens of
+    /// requests spinning on the commit lock would take the CPU the leader needs).
+    /// </summary>
     private void WaitCommitted(PendingTx tx)
     {
-        lock (_commitLock)
+        while (true)
         {
-            if (!tx.Done) Lead();
+            lock (_pendingLock)
+            {
+                while (!tx.Done && _leading) Monitor.Wait(_pendingLock);
+                if (tx.Done) break;
+                _leading = true;
+            }
+            try
+            {
+                lock (_commitLock) Lead();
+            }
+            finally
+            {
+                lock (_pendingLock)
+                {
+                    _leading = false;
+                    Monitor.PulseAll(_pendingLock);
+                }
+            }
         }
         if (tx.Error is { } error)
         {
@@ -414,12 +458,13 @@ public sealed partial class DocumentStore : IDisposable
             foreach (var group in last.Values.GroupBy(w => w.Collection, StringComparer.OrdinalIgnoreCase))
             {
                 var first = group.First();
-                var fresh = !_db.CollectionExists(group.Key);
+                var fresh = !_existing.Contains(group.Key);
                 var col = _db.GetCollection(group.Key, BsonAutoId.ObjectId);
                 if (fresh || !_ensured.Contains(group.Key))
                 {
                     foreach (var field in _indexesOf.GetValueOrDefault(first.Slot.Type, [])) col.EnsureIndex(field, "$." + field);
                     _ensured.Add(group.Key);
+                    _existing.Add(group.Key);
                 }
                 var docs = new List<BsonDocument>();
                 foreach (var w in group)
@@ -437,6 +482,8 @@ public sealed partial class DocumentStore : IDisposable
         {
             try { _db.Rollback(); } catch { /* already gone */ }
             _ensured.Clear(); // an index created in the failed transaction is gone too: ensure again on next use
+            _existing.Clear();
+            _existing.UnionWith(_db.GetCollectionNames());
             throw;
         }
         _writtenSinceCheckpoint += last.Count + 4;
@@ -505,6 +552,7 @@ public sealed partial class DocumentStore : IDisposable
                 if (_disposed) return;
                 if (!StaleCollections().Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
                 _ensured.Remove(name);
+                _existing.Remove(name);
                 _db.DropCollection(name);
                 _writtenSinceCheckpoint += 8;
             }
@@ -723,6 +771,7 @@ public sealed partial class DocumentStore : IDisposable
         {
             var journal = _journal!;
             journal.Cleared = true;
+            journal.BeforeClear ??= new Dictionary<Slot, OrderedDictionary<string, Entry>>(_docs);
             journal.Dirty.Clear();
             _docs.Clear();
         });
