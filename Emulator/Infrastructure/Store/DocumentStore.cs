@@ -40,10 +40,21 @@ public sealed class DataDirectoryException(string message) : Exception(message);
 /// <summary>
 /// The emulator's single store: LiteDB in one file (<c>emulator.db</c> + its write-ahead log <c>emulator-log.db</c>) or
 /// in memory, one collection per document kind (ids as <c>_id</c>), with the live objects kept in memory for reads.
-/// Writes go through to LiteDB at once (a write acknowledged to a client survives a crash). All access is serialized by
-/// one reentrant lock; <see cref="Transaction{T}"/> groups several writes into one LiteDB transaction and one atomic step
-/// for concurrent callers (parallel bids never lose an update). A transaction that fails is rolled back in the file and
-/// in memory: every object it read or wrote is put back as the file holds it, in place (engines keep their references).
+/// All access is serialized by one reentrant lock; <see cref="Transaction{T}"/> groups several writes into one atomic
+/// step for concurrent callers (parallel bids never lose an update). A transaction that fails is rolled back in memory:
+/// every object it read or wrote is put back as the committed state holds it, in place (engines keep their references).
+/// <para><b>Group commit.</b> A transaction does its work in memory under the lock and snapshots what it wrote (each dirty
+/// document once, as JSON); then it releases the lock and waits until that snapshot is in the file. Whoever gets the
+/// commit lock first writes every transaction queued so far in one LiteDB transaction (leader/follower), so concurrent
+/// requests share one LiteDB commit while each still answers only after its own writes are committed (a write
+/// acknowledged to a client survives a crash). Queued transactions are committed in the order they ran, so a
+/// transaction that saw another's writes is never durable without them. Until committed, the queued snapshots are the
+/// "committed state" a rollback restores from (file + queue).</para>
+/// <para><b>Reset generations.</b> <see cref="Clear"/> does not delete documents one by one: the transaction that clears
+/// writes into a new generation of collections (<c>Kind</c> at generation 0, then <c>Kind_1</c>, <c>Kind_2</c> …) and
+/// switches the generation number in the <c>_store</c> collection in the same LiteDB transaction, so a crash leaves
+/// either the old state or the new one. The previous generation's collections are dropped afterwards, in the background
+/// (and at start, if a crash left some).</para>
 /// <para>Test and live data are separate partitions (collections <c>Kind</c> and <c>live_Kind</c>); which one a call
 /// sees is the ambient <see cref="Mode"/>, set per request from the credentials (<see cref="UseMode"/>).</para>
 /// Engines must check inputs before mutating documents: objects read are the live ones.
@@ -64,25 +75,63 @@ public sealed partial class DocumentStore : IDisposable
         public readonly HashSet<(Slot, string)> Docs = [];
         public readonly HashSet<Slot> Kinds = [];
         public readonly Dictionary<(Slot, string), IDocument> Removed = [];
-        /// <summary>Documents written or deleted: flushed to LiteDB once each, at commit, as memory then holds them.</summary>
+        /// <summary>Documents written or deleted: snapshotted once each, at commit, as memory then holds them.</summary>
         public readonly HashSet<(Slot, string)> Dirty = [];
         public bool Cleared;
-        public readonly List<Slot> ClearedSlots = [];
+        /// <summary>The tables as the transaction found them before it cleared the store (the committed state then).</summary>
+        public Dictionary<Slot, OrderedDictionary<string, Entry>>? BeforeClear;
     }
 
+    /// <summary>One document as a committed transaction leaves it: its JSON (null: deleted) under its collection's name.</summary>
+    private sealed record PendingWrite(Slot Slot, string Collection, string Id, long Seq, byte[]? Json);
+
+    /// <summary>A transaction done in memory, waiting for (or past) its LiteDB commit.</summary>
+    private sealed class PendingTx(long no, List<PendingWrite> writes, long? newGeneration, Journal journal)
+    {
+        public readonly long No = no;
+        public readonly List<PendingWrite> Writes = writes;
+        public readonly long? NewGeneration = newGeneration;
+        public readonly Journal Journal = journal;
+        public volatile bool Done;
+        public Exception? Error;
+    }
+
+    private readonly record struct Overlay(byte[]? Json, long Seq, long TxNo);
+
     private const string SeqField = "_seq";
+    /// <summary>Up to this many documents to delete, a reset rewrites the collections in place; above, it switches generation.</summary>
+    private const int InPlaceResetLimit = 256;
+    private const string MetaCollection = "_store";
     private static readonly string[] IndexedFields = ["organizationId", "distributionId", "consumerId", "sequenceId"];
     private static readonly AsyncLocal<string?> AmbientMode = new();
 
     private readonly object _sync = new();
     private readonly LiteDatabase _db;
     private readonly Dictionary<Slot, OrderedDictionary<string, Entry>> _docs = [];
-    private readonly Dictionary<Slot, ILiteCollection<BsonDocument>> _cols = [];
     private readonly Dictionary<Type, string> _kindOf = [];
     private readonly HashSet<Type> _shared = [];
     private long _seq;
     private int _depth;
     private Journal? _journal;
+    /// <summary>The generation memory is in (ahead of the file's while a reset waits for its commit); under <see cref="_sync"/>.</summary>
+    private long _gen;
+
+    // Group commit. Lock order: _sync → _commitLock → _pendingLock; the commit leader never takes _sync.
+    private readonly object _commitLock = new();
+    private readonly object _pendingLock = new();
+    private List<PendingTx> _queue = [];
+    private readonly Dictionary<string, Dictionary<string, Overlay>> _overlay = new(StringComparer.OrdinalIgnoreCase);
+    private long _txNo;
+    /// <summary>A thread is writing queued transactions (under <see cref="_pendingLock"/>).</summary>
+    private bool _leading;
+    /// <summary>Collections whose indexes were ensured (commit leader only).</summary>
+    private readonly HashSet<string> _ensured = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Names of the collections in the file (commit leader only; LiteDB's own check runs a query).</summary>
+    private readonly HashSet<string> _existing = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<Type, string[]> _indexesOf = [];
+    private int _writtenSinceCheckpoint;
+    private bool _disposed;
+    private Task _background = Task.CompletedTask;
 
     private DocumentStore(LiteDatabase db, IEnumerable<Assembly>? assemblies)
     {
@@ -91,9 +140,16 @@ public sealed partial class DocumentStore : IDisposable
         {
             _kindOf[t] = t.GetCustomAttribute<DocumentKindAttribute>()?.Kind ?? t.Name;
             if (t.GetCustomAttribute<SharedAcrossModesAttribute>() is not null) _shared.Add(t);
+            _indexesOf[t] = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).Where(IndexedFields.Contains).ToArray();
         }
         _db = db;
+        // Checkpoints (log → data file, with an fsync) run in the background after commits, not inside a request's commit.
+        _db.CheckpointSize = 0;
+        _gen = FileGeneration();
+        _existing.UnionWith(_db.GetCollectionNames());
         Load();
+        if (StaleCollections().Count > 0) ScheduleBackground(DropStale);
     }
 
     /// <summary>Opens <c>{dataDirectory}/emulator.db</c>, or a private in-memory database.</summary>
@@ -150,18 +206,14 @@ public sealed partial class DocumentStore : IDisposable
 
     private string KindOf(Type t) => _kindOf.TryGetValue(t, out var k) ? k : throw new InvalidOperationException($"{t.Name} is not a document type");
 
-    private ILiteCollection<BsonDocument> Col(Slot s)
-    {
-        if (_cols.TryGetValue(s, out var c)) return c;
-        var name = (s.Partition == StoreModes.Live ? "live_" : "") + KindOf(s.Type);
-        c = _db.GetCollection(name, BsonAutoId.ObjectId);
-        foreach (var p in s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            var field = JsonNamingPolicy.CamelCase.ConvertName(p.Name);
-            if (IndexedFields.Contains(field)) c.EnsureIndex(field, "$." + field);
-        }
-        return _cols[s] = c;
-    }
+    /// <summary>The collection of a kind and partition in a generation: <c>[live_]Kind</c>, after a reset <c>[live_]Kind_{generation}</c>.</summary>
+    private string CollectionName(Slot s, long generation) => BaseName(s) + (generation == 0 ? "" : "_" + generation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private string BaseName(Slot s) => (s.Partition == StoreModes.Live ? "live_" : "") + KindOf(s.Type);
+
+    private IEnumerable<Slot> AllSlots() =>
+        _kindOf.Keys.OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .SelectMany(t => (_shared.Contains(t) ? [""] : StoreModes.All).Select(p => new Slot(p, t)));
 
     private OrderedDictionary<string, Entry> Table(Slot s)
     {
@@ -169,31 +221,62 @@ public sealed partial class DocumentStore : IDisposable
         return d;
     }
 
+    /// <summary>Fills memory from the committed state (file + commits still queued) of the current generation.</summary>
     private void Load()
     {
-        foreach (var t in _kindOf.Keys.OrderBy(t => t.FullName, StringComparer.Ordinal))
-            foreach (var partition in _shared.Contains(t) ? [""] : StoreModes.All)
+        foreach (var slot in AllSlots())
+        {
+            var docs = Committed(slot);
+            if (docs.Count == 0) continue;
+            var table = Table(slot);
+            foreach (var (id, doc, seq) in docs)
             {
-                var slot = new Slot(partition, t);
-                if (!_db.CollectionExists((partition == StoreModes.Live ? "live_" : "") + KindOf(t))) continue;
-                var table = Table(slot);
-                foreach (var (seq, doc) in Col(slot).FindAll().Select(b => (b[SeqField].AsInt64, FromBson(b, t))).OrderBy(x => x.Item1))
-                {
-                    if (doc is null) continue;
-                    table[doc.Id] = new Entry(doc, seq);
-                    if (seq > _seq) _seq = seq;
-                }
+                table[id] = new Entry(doc, seq);
+                if (seq > _seq) _seq = seq;
             }
+        }
+    }
+
+    /// <summary>Every committed document of a slot (file, overlaid by queued commits), in insertion order.</summary>
+    private List<(string Id, IDocument Doc, long Seq)> Committed(Slot slot)
+    {
+        var name = CollectionName(slot, _gen);
+        var byId = new Dictionary<string, (IDocument Doc, long Seq)>(StringComparer.Ordinal);
+        foreach (var b in _db.GetCollection(name).FindAll()) // (a collection that does not exist reads as empty)
+            if (FromBson(b, slot.Type) is { } doc) byId[b["_id"].AsString] = (doc, b[SeqField].AsInt64);
+        lock (_pendingLock)
+            if (_overlay.TryGetValue(name, out var pending))
+                foreach (var (id, o) in pending)
+                {
+                    if (o.Json is null) byId.Remove(id);
+                    else if (FromJson(o.Json, slot.Type) is { } doc) byId[id] = (doc, o.Seq);
+                }
+        return byId.Select(kv => (kv.Key, kv.Value.Doc, kv.Value.Seq)).OrderBy(x => x.Seq).ToList();
+    }
+
+    /// <summary>One committed document (queued commits first, then the file), or null.</summary>
+    private (IDocument Doc, long Seq)? Committed(Slot slot, string id)
+    {
+        var name = CollectionName(slot, _gen);
+        lock (_pendingLock)
+            if (_overlay.TryGetValue(name, out var pending) && pending.TryGetValue(id, out var o))
+                return o.Json is not null && FromJson(o.Json, slot.Type) is { } d ? (d, o.Seq) : null;
+        var b = _db.GetCollection(name).FindById(id);
+        return b is not null && FromBson(b, slot.Type) is { } doc ? (doc, b[SeqField].AsInt64) : null;
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> atomically: one lock, one LiteDB transaction. When it fails (any exception but a
-    /// deliberate 4xx <see cref="Errors.ApiException"/>), the transaction is rolled back and every document it touched is
-    /// restored in memory (in place) from the file; then the exception goes on. A 4xx <c>ApiException</c> commits what the
-    /// engine wrote before throwing it (engines record e.g. a revoked session, then answer 401).
+    /// Runs <paramref name="work"/> atomically: under one lock in memory, then committed to LiteDB (group commit; the call
+    /// returns once its writes are in the file). When it fails (any exception but a deliberate 4xx
+    /// <see cref="Errors.ApiException"/>), every document it touched is restored in memory (in place) from the committed
+    /// state and nothing is written; then the exception goes on. A 4xx <c>ApiException</c> commits what the engine wrote
+    /// before throwing it (engines record e.g. a revoked session, then answer 401).
     /// </summary>
     public T Transaction<T>(Func<T> work)
     {
+        PendingTx? pending = null;
+        Exception? deliberate = null;
+        T result = default!;
         lock (_sync)
         {
             var outermost = _depth++ == 0;
@@ -203,9 +286,8 @@ public sealed partial class DocumentStore : IDisposable
             }
             try
             {
-                var result = work();
-                if (outermost) Flush(_journal!);
-                return result;
+                result = work();
+                if (outermost) pending = Enqueue(_journal!);
             }
             catch (Exception e) when (outermost) // (a filter runs before inner finally blocks: decide by this frame, not by _depth)
             {
@@ -213,55 +295,293 @@ public sealed partial class DocumentStore : IDisposable
                 {
                     // A deliberate client error is an outcome, not a failure: engines record what it implies (refresh-token
                     // reuse revokes the session, then answers 401), so what they wrote is kept, as it always was.
-                    try { Flush(_journal!); }
-                    catch { RollBack(); throw; }
+                    try { pending = Enqueue(_journal!); }
+                    catch { RollBack(_journal!); throw; }
+                    deliberate = e;
+                }
+                else
+                {
+                    RollBack(_journal!);
                     throw;
                 }
-                RollBack();
-                throw;
             }
             finally
             {
                 if (--_depth == 0) _journal = null;
             }
         }
+        if (pending is not null) WaitCommitted(pending);
+        if (deliberate is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(deliberate);
+        return result;
     }
 
     public void Transaction(Action work) => Transaction(() => { work(); return 0; });
 
-    /// <summary>Writes what the transaction changed in one LiteDB transaction: each dirty document once, as it is now.</summary>
-    private void Flush(Journal journal)
+    /// <summary>
+    /// Snapshots what the transaction changed (each dirty document once, as JSON, as memory now holds it) and queues it
+    /// for the group commit. Runs under <see cref="_sync"/>, so a document that cannot be serialized fails the
+    /// transaction here, before anything is queued. Null when there is nothing to write.
+    /// </summary>
+    private PendingTx? Enqueue(Journal journal)
     {
-        if (journal.Dirty.Count == 0 && !journal.Cleared) return;
-        _db.BeginTrans();
+        if (journal.Dirty.Count == 0 && !journal.Cleared) return null;
+        // A reset that leaves few documents behind (the default seed over the default seed) rewrites them in place and
+        // deletes the rest; one that would delete many (thousands of consumers) switches to a new generation instead.
+        var removed = new List<(Slot, string)>();
         if (journal.Cleared)
-            foreach (var slot in journal.ClearedSlots) Col(slot).DeleteAll();
-        foreach (var group in journal.Dirty.GroupBy(d => d.Item1))
+            foreach (var (slot, before) in journal.BeforeClear!)
+                foreach (var id in before.Keys)
+                    if (!_docs.TryGetValue(slot, out var now) || !now.ContainsKey(id))
+                    {
+                        removed.Add((slot, id));
+                        if (removed.Count > InPlaceResetLimit) break;
+                    }
+        var switching = journal.Cleared && removed.Count > InPlaceResetLimit;
+        var generation = switching ? _gen + 1 : _gen;
+        var writes = new List<PendingWrite>(journal.Dirty.Count + removed.Count);
+        foreach (var (slot, id) in journal.Dirty)
         {
-            var table = Table(group.Key);
-            var col = Col(group.Key);
-            var upserts = new List<BsonDocument>();
-            foreach (var (_, id) in group)
-            {
-                if (table.TryGetValue(id, out var e)) upserts.Add(ToBson(e.Doc, group.Key.Type, e.Seq));
-                else col.Delete(id);
-            }
-            if (upserts.Count > 0) col.Upsert(upserts);
+            var name = CollectionName(slot, generation);
+            if (Table(slot).TryGetValue(id, out var e))
+                writes.Add(new PendingWrite(slot, name, id, e.Seq, JsonSerializer.SerializeToUtf8Bytes(e.Doc, slot.Type, Json.StoreOptions)));
+            else if (!switching) writes.Add(new PendingWrite(slot, name, id, 0, null)); // (a new generation starts empty)
         }
-        _db.Commit();
+        if (!switching)
+            foreach (var (slot, id) in removed)
+                if (!journal.Dirty.Contains((slot, id))) writes.Add(new PendingWrite(slot, CollectionName(slot, generation), id, 0, null));
+        _gen = generation;
+        lock (_pendingLock)
+        {
+            var tx = new PendingTx(++_txNo, writes, switching ? generation : null, journal);
+            foreach (var w in writes)
+            {
+                if (!_overlay.TryGetValue(w.Collection, out var o)) _overlay[w.Collection] = o = new Dictionary<string, Overlay>(StringComparer.Ordinal);
+                o[w.Id] = new Overlay(w.Json, w.Seq, tx.No);
+            }
+            _queue.Add(tx);
+            return tx;
+        }
     }
 
-    private void RollBack()
+    /// <summary>
+    /// Returns once <paramref name="tx"/> is in the file: committed by the current leader, or by this thread as the next
+    /// one. Followers sleep on <see cref="_pendingLock"/> (<c>Monitor.Wait</c> does not spin: on two cores, dozens of
+    /// requests spinning on the commit lock would take the CPU the leader needs).
+    /// </summary>
+    private void WaitCommitted(PendingTx tx)
     {
-        var journal = _journal!;
+        while (true)
+        {
+            lock (_pendingLock)
+            {
+                while (!tx.Done && _leading) Monitor.Wait(_pendingLock);
+                if (tx.Done) break;
+                _leading = true;
+            }
+            try
+            {
+                lock (_commitLock) Lead();
+            }
+            finally
+            {
+                lock (_pendingLock)
+                {
+                    _leading = false;
+                    Monitor.PulseAll(_pendingLock);
+                }
+            }
+        }
+        if (tx.Error is { } error)
+        {
+            lock (_sync) RollBackFailedCommit(tx);
+            throw new IOException($"The store could not write the change: {error.Message}", error);
+        }
+    }
+
+    /// <summary>The leader's step (under <see cref="_commitLock"/>): every queued transaction in one LiteDB transaction.</summary>
+    private void Lead()
+    {
+        List<PendingTx> txs;
+        lock (_pendingLock)
+        {
+            txs = _queue;
+            _queue = [];
+        }
+        if (txs.Count == 0) return;
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            WriteAll(txs);
+        }
+        catch (Exception)
+        {
+            // Find the transaction(s) LiteDB refuses; the others are committed one by one.
+            foreach (var tx in txs)
+            {
+                try
+                {
+                    ObjectDisposedException.ThrowIf(_disposed, this);
+                    WriteAll([tx]);
+                }
+                catch (Exception e) { tx.Error = e; }
+            }
+        }
+        lock (_pendingLock)
+        {
+            foreach (var tx in txs)
+            {
+                foreach (var w in tx.Writes)
+                    if (_overlay.TryGetValue(w.Collection, out var o) && o.TryGetValue(w.Id, out var v) && v.TxNo == tx.No)
+                    {
+                        o.Remove(w.Id);
+                        if (o.Count == 0) _overlay.Remove(w.Collection);
+                    }
+                tx.Done = true;
+            }
+        }
+    }
+
+    private void WriteAll(List<PendingTx> txs)
+    {
+        long? generation = null;
+        var last = new Dictionary<(string, string), PendingWrite>();
+        foreach (var tx in txs)
+        {
+            if (tx.NewGeneration is { } g) generation = g;
+            foreach (var w in tx.Writes) last[(w.Collection, w.Id)] = w;
+        }
+        if (!_db.BeginTrans()) throw new InvalidOperationException("a LiteDB transaction is already open on the commit thread");
+        try
+        {
+            if (generation is { } gen)
+                _db.GetCollection(MetaCollection).Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = gen });
+            foreach (var group in last.Values.GroupBy(w => w.Collection, StringComparer.OrdinalIgnoreCase))
+            {
+                var first = group.First();
+                var fresh = !_existing.Contains(group.Key);
+                var col = _db.GetCollection(group.Key, BsonAutoId.ObjectId);
+                if (fresh || !_ensured.Contains(group.Key))
+                {
+                    foreach (var field in _indexesOf.GetValueOrDefault(first.Slot.Type, [])) col.EnsureIndex(field, "$." + field);
+                    _ensured.Add(group.Key);
+                    _existing.Add(group.Key);
+                }
+                var docs = new List<BsonDocument>();
+                foreach (var w in group)
+                {
+                    if (w.Json is not null) docs.Add(BsonOf(w.Json, w.Id, w.Seq));
+                    else if (!fresh) col.Delete(w.Id);
+                }
+                if (docs.Count == 0) continue;
+                if (fresh) col.InsertBulk(docs, docs.Count); // a new generation's collection: nothing to replace
+                else col.Upsert(docs);
+            }
+            _db.Commit();
+        }
+        catch
+        {
+            try { _db.Rollback(); } catch { /* already gone */ }
+            _ensured.Clear(); // an index created in the failed transaction is gone too: ensure again on next use
+            _existing.Clear();
+            _existing.UnionWith(_db.GetCollectionNames());
+            throw;
+        }
+        _writtenSinceCheckpoint += last.Count + 4;
+        if (generation is not null) ScheduleBackground(DropStale);
+        if (_writtenSinceCheckpoint >= 2000) ScheduleBackground(Checkpoint);
+    }
+
+    /// <summary>Queues <paramref name="step"/> (run under the commit lock, after whatever is queued before it).</summary>
+    private void ScheduleBackground(Action step)
+    {
+        lock (_pendingLock)
+            _background = _background.ContinueWith(_ =>
+            {
+                try { step(); }
+                catch (Exception) { /* best effort: a later start or commit tries again */ }
+            }, TaskScheduler.Default);
+    }
+
+    private void Checkpoint()
+    {
+        lock (_commitLock)
+        {
+            if (_disposed || _writtenSinceCheckpoint < 2000) return;
+            _writtenSinceCheckpoint = 0;
+            _db.Checkpoint();
+        }
+    }
+
+    /// <summary>The generation the file is in (memory's <see cref="_gen"/> is ahead while a reset waits for its commit).</summary>
+    private long FileGeneration() =>
+        _db.GetCollection(MetaCollection).FindById("generation")?["value"] is { IsNumber: true } g ? g.AsInt64 : 0;
+
+    /// <summary>
+    /// Collections of an earlier (or abandoned) generation, by name: every collection named after a kind that is not of
+    /// the file's generation. Call under <see cref="_commitLock"/> (a newer generation's collections only appear in the
+    /// commit that switches to it).
+    /// </summary>
+    private List<string> StaleCollections()
+    {
+        var gen = FileGeneration();
+        var bases = AllSlots().Select(BaseName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var current = AllSlots().Select(s => CollectionName(s, gen)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var stale = new List<string>();
+        foreach (var name in _db.GetCollectionNames())
+        {
+            if (current.Contains(name)) continue;
+            var cut = name.LastIndexOf('_');
+            var isGeneration = cut > 0 && name[(cut + 1)..].All(char.IsAsciiDigit) && bases.Contains(name[..cut]);
+            if (bases.Contains(name) || isGeneration) stale.Add(name);
+        }
+        return stale;
+    }
+
+    /// <summary>Drops the collections of earlier generations, one LiteDB transaction each (commits can run between them).</summary>
+    private void DropStale()
+    {
+        List<string> stale;
+        lock (_commitLock)
+        {
+            if (_disposed) return;
+            stale = StaleCollections();
+        }
+        foreach (var name in stale)
+            lock (_commitLock) // one at a time: group commits run in between
+            {
+                if (_disposed) return;
+                if (!StaleCollections().Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
+                _ensured.Remove(name);
+                _existing.Remove(name);
+                _db.DropCollection(name);
+                _writtenSinceCheckpoint += 8;
+            }
+        if (_writtenSinceCheckpoint >= 2000) Checkpoint();
+    }
+
+    /// <summary>A transaction LiteDB refused after it ran: its documents go back to the committed state.</summary>
+    private void RollBackFailedCommit(PendingTx tx)
+    {
+        if (tx.NewGeneration is not null)
+        {
+            lock (_commitLock) _gen = FileGeneration();
+            _docs.Clear();
+            _seq = 0;
+            Load();
+            return;
+        }
+        var journal = new Journal();
+        foreach (var w in tx.Writes) journal.Docs.Add((w.Slot, w.Id));
+        foreach (var (k, v) in tx.Journal.Removed) journal.Removed[k] = v;
+        RollBack(journal);
+    }
+
+    private void RollBack(Journal journal)
+    {
         _journal = null; // restoring reads the store; nothing to journal
-        _cols.Clear();   // an index created in the failed transaction is gone too: ensure again on next use
-        try { _db.Rollback(); }
-        catch { /* the transaction may already be gone; memory is restored from the file either way */ }
         if (journal.Cleared)
         {
             _docs.Clear();
-            _cols.Clear();
             _seq = 0;
             Load();
             return;
@@ -275,13 +595,10 @@ public sealed partial class DocumentStore : IDisposable
     {
         var table = Table(slot);
         var rebuilt = new OrderedDictionary<string, Entry>(StringComparer.Ordinal);
-        foreach (var b in Col(slot).FindAll().OrderBy(b => b[SeqField].AsInt64))
+        foreach (var (id, fresh, seq) in Committed(slot))
         {
-            var id = b["_id"].AsString;
-            var fresh = FromBson(b, slot.Type);
-            if (fresh is null) continue;
             var live = table.TryGetValue(id, out var e) ? e.Doc : journal.Removed.GetValueOrDefault((slot, id));
-            rebuilt[id] = new Entry(Adopt(fresh, live), b[SeqField].AsInt64);
+            rebuilt[id] = new Entry(Adopt(fresh, live), seq);
         }
         _docs[slot] = rebuilt;
     }
@@ -289,13 +606,11 @@ public sealed partial class DocumentStore : IDisposable
     private void RestoreDoc(Slot slot, string id, Journal journal)
     {
         var table = Table(slot);
-        var b = Col(slot).FindById(id);
-        if (b is null || FromBson(b, slot.Type) is not { } fresh)
+        if (Committed(slot, id) is not var (fresh, seq))
         {
             table.Remove(id);
             return;
         }
-        var seq = b[SeqField].AsInt64;
         if (table.TryGetValue(id, out var e))
         {
             var doc = Adopt(fresh, e.Doc);
@@ -448,15 +763,15 @@ public sealed partial class DocumentStore : IDisposable
         });
     }
 
-    /// <summary>Deletes every document of both modes (the first step of <c>POST /_emulator/reset</c>).</summary>
+    /// <summary>Deletes every document of both modes (the first step of <c>POST /_emulator/reset</c>): the transaction then
+    /// writes into a new generation of collections, and the old one is dropped after its commit.</summary>
     public void Clear()
     {
         Transaction(() =>
         {
             var journal = _journal!;
             journal.Cleared = true;
-            foreach (var (slot, table) in _docs)
-                if (table.Count > 0 || journal.Dirty.Any(d => d.Item1 == slot)) journal.ClearedSlots.Add(slot);
+            journal.BeforeClear ??= new Dictionary<Slot, OrderedDictionary<string, Entry>>(_docs);
             journal.Dirty.Clear();
             _docs.Clear();
         });
@@ -464,39 +779,51 @@ public sealed partial class DocumentStore : IDisposable
 
     // ---- BSON <-> System.Text.Json: documents keep their JSON shape (camelCase, as Json.StoreOptions writes them).
 
-    private static BsonDocument ToBson(IDocument doc, Type type, long seq)
+    /// <summary>A document's JSON (as <c>Json.StoreOptions</c> writes it) as BSON, read straight from the UTF-8 bytes.</summary>
+    private static BsonDocument BsonOf(byte[] json, string id, long seq)
     {
-        var element = JsonSerializer.SerializeToElement(doc, type, Json.StoreOptions);
-        var b = (BsonDocument)ToBson(element);
-        b["_id"] = doc.Id;
-        b[SeqField] = seq;
-        return b;
+        var r = new Utf8JsonReader(json);
+        r.Read();
+        var d = ReadObject(ref r);
+        d["_id"] = id;
+        d[SeqField] = seq;
+        return d;
     }
 
-    private static BsonValue ToBson(JsonElement e)
+    private static BsonDocument ReadObject(ref Utf8JsonReader r)
     {
-        switch (e.ValueKind)
+        var d = new BsonDocument();
+        while (r.Read() && r.TokenType != JsonTokenType.EndObject)
         {
-            case JsonValueKind.Object:
-                var d = new BsonDocument();
-                foreach (var p in e.EnumerateObject()) d[p.Name] = ToBson(p.Value);
-                return d;
-            case JsonValueKind.Array:
+            var name = r.GetString()!;
+            r.Read();
+            d[name] = ReadValue(ref r);
+        }
+        return d;
+    }
+
+    private static BsonValue ReadValue(ref Utf8JsonReader r)
+    {
+        switch (r.TokenType)
+        {
+            case JsonTokenType.StartObject: return ReadObject(ref r);
+            case JsonTokenType.StartArray:
                 var a = new BsonArray();
-                foreach (var v in e.EnumerateArray()) a.Add(ToBson(v));
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray) a.Add(ReadValue(ref r));
                 return a;
-            case JsonValueKind.String: return new BsonValue(e.GetString());
-            case JsonValueKind.Number:
-                if (e.TryGetInt32(out var i)) return new BsonValue(i);
-                if (e.TryGetInt64(out var l)) return new BsonValue(l);
-                var raw = e.GetRawText();
-                if (raw.IndexOfAny(['e', 'E']) < 0 && e.TryGetDecimal(out var m)) return new BsonValue(m);
-                return new BsonValue(e.GetDouble());
-            case JsonValueKind.True: return new BsonValue(true);
-            case JsonValueKind.False: return new BsonValue(false);
+            case JsonTokenType.String: return new BsonValue(r.GetString());
+            case JsonTokenType.Number:
+                if (r.TryGetInt32(out var i)) return new BsonValue(i);
+                if (r.TryGetInt64(out var l)) return new BsonValue(l);
+                if (r.ValueSpan.IndexOfAny((byte)'e', (byte)'E') < 0 && r.TryGetDecimal(out var m)) return new BsonValue(m);
+                return new BsonValue(r.GetDouble());
+            case JsonTokenType.True: return new BsonValue(true);
+            case JsonTokenType.False: return new BsonValue(false);
             default: return BsonValue.Null;
         }
     }
+
+    private static IDocument? FromJson(byte[] json, Type type) => JsonSerializer.Deserialize(json, type, Json.StoreOptions) as IDocument;
 
     private static IDocument? FromBson(BsonDocument b, Type type)
     {
@@ -542,6 +869,13 @@ public sealed partial class DocumentStore : IDisposable
 
     public void Dispose()
     {
-        lock (_sync) _db.Dispose();
+        lock (_sync)
+            lock (_commitLock)
+            {
+                if (_disposed) return;
+                Lead(); // (every queued transaction has a waiter that would commit it; this only makes sure)
+                _disposed = true;
+                _db.Dispose();
+            }
     }
 }
