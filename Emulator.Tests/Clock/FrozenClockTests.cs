@@ -35,7 +35,13 @@ public sealed class FrozenClockTests(EmulatorServer emu) : IClassFixture<Emulato
         while (receiver.Received.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Single(receiver.Received);
         Assert.Equal("queue.consumer.entered", receiver.Received[0].Json["type"]!.GetValue<string>());
+        // The receiver answered; the emulator records the outcome right after (poll: no race with that write).
         var delivery = (await emu.DeliveriesAsync("endpointId=" + ep["id"].S()))[0]!;
+        while (delivery["status"].S() == "pending" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            delivery = (await emu.DeliveriesAsync("endpointId=" + ep["id"].S()))[0]!;
+        }
         Assert.Equal("delivered", delivery["status"].S());
         Assert.Equal(1, delivery["attemptCount"]!.GetValue<int>());
 

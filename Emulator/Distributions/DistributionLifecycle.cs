@@ -88,27 +88,34 @@ public sealed class DistributionLifecycle(DocumentStore store, Scheduler schedul
     }
 }
 
-/// <summary>Scheduled jobs <c>distribution.open</c> / <c>distribution.close</c>.</summary>
+/// <summary>Scheduled jobs <c>distribution.open</c> / <c>distribution.close</c>. Synchronous: the scheduler runs
+/// consecutive due jobs of these kinds in one store transaction.</summary>
 public sealed class DistributionLifecycleJobs
 {
-    public sealed class Open(IServiceProvider sp) : IJobHandler
+    public sealed class Open(IServiceProvider sp) : ISyncJobHandler
     {
         public string Kind => DistributionLifecycle.OpenJob;
-        public Task RunAsync(ScheduledJob job, CancellationToken ct)
-        {
+        public void Run(ScheduledJob job) =>
             sp.GetRequiredService<DistributionLifecycle>().Fire(Kind, job.Payload?["distributionId"]?.GetValue<string>() ?? "", job.OrganizationId ?? "");
-            return Task.CompletedTask;
-        }
+        public void AfterRollback() => DropEngineCaches(sp);
     }
 
-    public sealed class Close(IServiceProvider sp) : IJobHandler
+    public sealed class Close(IServiceProvider sp) : ISyncJobHandler
     {
         public string Kind => DistributionLifecycle.CloseJob;
-        public Task RunAsync(ScheduledJob job, CancellationToken ct)
-        {
+        public void Run(ScheduledJob job) =>
             sp.GetRequiredService<DistributionLifecycle>().Fire(Kind, job.Payload?["distributionId"]?.GetValue<string>() ?? "", job.OrganizationId ?? "");
-            return Task.CompletedTask;
-        }
+        public void AfterRollback() => DropEngineCaches(sp);
+    }
+
+    /// <summary>Opening or closing reaches every engine that listens (a queue denies its line, grants are revoked …):
+    /// after a rolled-back batch their in-memory indexes are rebuilt from the store.</summary>
+    private static void DropEngineCaches(IServiceProvider sp)
+    {
+        sp.GetService<Queues.QueueEngine>()?.ResetIndex();
+        sp.GetService<Grants.AdmissionGrants>()?.ResetIndex();
+        sp.GetService<Auctions.AuctionEngine>()?.ResetCaches();
+        sp.GetService<Draws.DrawEngine>()?.ResetCaches();
     }
 }
 

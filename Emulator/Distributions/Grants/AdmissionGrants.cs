@@ -249,13 +249,18 @@ public sealed class AdmissionGrants(DocumentStore store, IdGenerator ids, TokenS
     internal Organization? OrgOf(AdmissionGrant g) => orgs.ById(g.OrganizationId);
 }
 
-/// <summary>Scheduled job <c>admission.expire</c>.</summary>
-public sealed class GrantExpiryJob(IServiceProvider services) : IJobHandler
+/// <summary>Scheduled job <c>admission.expire</c>. Synchronous: the scheduler runs consecutive due jobs of this kind in
+/// one store transaction.</summary>
+public sealed class GrantExpiryJob(IServiceProvider services) : ISyncJobHandler
 {
     public string Kind => AdmissionGrants.ExpireJobKind;
-    public Task RunAsync(ScheduledJob job, CancellationToken cancellationToken)
-    {
+    public void Run(ScheduledJob job) =>
         services.GetRequiredService<AdmissionGrants>().Expire(job.Payload?["grantId"]?.GetValue<string>() ?? "");
-        return Task.CompletedTask;
+
+    /// <summary>Expiry updates the grant index and tells the grant's engine (a queue's line).</summary>
+    public void AfterRollback()
+    {
+        services.GetRequiredService<AdmissionGrants>().ResetIndex();
+        services.GetService<Queues.QueueEngine>()?.ResetIndex();
     }
 }

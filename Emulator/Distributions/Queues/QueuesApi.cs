@@ -119,13 +119,18 @@ public sealed class QueueGrantListener(IServiceProvider services) : IGrantListen
     public void OnExpired(AdmissionGrant grant) => services.GetRequiredService<QueueEngine>().OnGrantExpired(grant);
 }
 
-/// <summary>Scheduled job <c>queue.admit</c>: one per queue, admits the batch that fell due.</summary>
-public sealed class QueueAdmissionJob(IServiceProvider services) : IJobHandler
+/// <summary>Scheduled job <c>queue.admit</c>: one per queue, admits the batch that fell due. Synchronous: the scheduler
+/// runs consecutive due jobs of this kind in one store transaction.</summary>
+public sealed class QueueAdmissionJob(IServiceProvider services) : ISyncJobHandler
 {
     public string Kind => QueueEngine.AdmitJobKind;
-    public Task RunAsync(ScheduledJob job, CancellationToken cancellationToken)
-    {
+    public void Run(ScheduledJob job) =>
         services.GetRequiredService<QueueEngine>().RunAdmission(job.Payload?["queueId"]?.GetValue<string>() ?? "");
-        return Task.CompletedTask;
+
+    /// <summary>An admission touches the queue's line and issues grants: both engines' indexes follow the store.</summary>
+    public void AfterRollback()
+    {
+        services.GetRequiredService<QueueEngine>().ResetIndex();
+        services.GetRequiredService<AdmissionGrants>().ResetIndex();
     }
 }
