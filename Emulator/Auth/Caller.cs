@@ -61,6 +61,11 @@ public sealed class Caller
         return Consumer;
     }
 
+    /// <summary>True when the request carries any of the credentials <see cref="From"/> reads.</summary>
+    public static bool HasCredentials(HttpRequest req) =>
+        req.Headers.Authorization.Count > 0 || req.Headers.ContainsKey("X-Publishable-Key") || req.Headers.ContainsKey("X-Secret-Key")
+        || (req.QueryString.HasValue && req.Query.ContainsKey("api_key"));
+
     private static Caller Resolve(HttpContext ctx)
     {
         var sp = ctx.RequestServices;
@@ -96,14 +101,18 @@ public sealed class Caller
             else (consumer, sessionMode) = ReadAccessToken(sp, orgs, bearer);
         }
 
-        if (found.Select(f => f.Org.Id).Distinct().Count() > 1) invalid = true;
+        (Organization Org, CredentialKind Kind, string Env) secret = default;
+        foreach (var f in found)
+        {
+            if (f.Org.Id != found[0].Org.Id) invalid = true;
+            // Test and live are separate (behavior.md §1.3): keys of both modes, or a session of the other mode, are refused.
+            if (f.Env != found[0].Env) invalid = true;
+            if (secret.Org is null && f.Kind == CredentialKind.Secret) secret = f;
+        }
         if (consumer is not null && found.Count > 0 && found[0].Org.Id != consumer.OrganizationId) invalid = true;
-        // Test and live are separate (behavior.md §1.3): keys of both modes, or a session of the other mode, are refused.
-        if (found.Select(f => f.Env).Distinct().Count() > 1) invalid = true;
         if (sessionMode is not null && found.Count > 0 && found[0].Env != sessionMode) invalid = true;
 
-        var secret = found.FirstOrDefault(f => f.Kind == CredentialKind.Secret);
-        var any = secret.Org is not null ? secret : found.FirstOrDefault();
+        var any = secret.Org is not null ? secret : found.Count > 0 ? found[0] : default;
         var org = any.Org ?? (consumer is not null ? orgs.ById(consumer.OrganizationId) : null);
         return new Caller
         {
@@ -145,8 +154,14 @@ public sealed class DataModeModule : Hosting.IFeatureModule
     public void UsePipeline(IApplicationBuilder app) => app.Use(async (ctx, next) =>
     {
         string mode;
-        try { mode = Caller.From(ctx).Environment; }
-        catch (Exception) { mode = StoreModes.Test; } // the endpoint reads the caller again and answers the error
+        // Without any credential the caller's environment is test: resolving it (an organization lookup) can wait until an
+        // endpoint asks, and health checks and credential-less control-plane calls never pay for it.
+        if (!Caller.HasCredentials(ctx.Request)) mode = StoreModes.Test;
+        else
+        {
+            try { mode = Caller.From(ctx).Environment; }
+            catch (Exception) { mode = StoreModes.Test; } // the endpoint reads the caller again and answers the error
+        }
         if (ctx.Request.Path.StartsWithSegments("/_emulator") && ctx.Request.Query["mode"] == StoreModes.Live) mode = StoreModes.Live;
         using (DocumentStore.UseMode(mode)) await next(ctx);
     });

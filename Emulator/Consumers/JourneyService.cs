@@ -45,6 +45,13 @@ public sealed class JourneyService(DocumentStore store, ClockResolver clocks, Ex
 
     public JsonObject Me(Organization org, string consumerId)
     {
+        // One hold of the store lock for the whole walk (reentrant): the many small lookups below re-enter it instead of
+        // queueing again behind concurrent requests for each one, and the answer reflects one consistent state.
+        lock (store.Sync) return MeLocked(org, consumerId);
+    }
+
+    private JsonObject MeLocked(Organization org, string consumerId)
+    {
         var now = clocks.For(org.Id).GetUtcNow();
         var journeys = new JsonArray();
         var entries = waitlists.ActiveEntriesOf(org.Id, consumerId);

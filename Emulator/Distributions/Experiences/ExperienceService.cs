@@ -307,13 +307,30 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
         return (open, close);
     }
 
-    /// <summary>A distribution's closing instants: <c>closeAt</c>, <c>drawAt</c>, <c>settleAt</c> (read from its JSON shape).</summary>
+    /// <summary>A distribution's closing instants: <c>closeAt</c>, <c>drawAt</c>, <c>settleAt</c>. The last two as its JSON shape
+    /// has them (milliseconds): read from the typed fields of draws and auctions, from the JSON of any other type.</summary>
     public static IEnumerable<DateTimeOffset> Ends(IDistributionEngine engine, DistributionBase d)
     {
         if (d.CloseAt is { } c) yield return c;
-        var json = engine.ToJson(d);
-        foreach (var key in new[] { "drawAt", "settleAt" })
-            if (ParseIso(json[key]) is { } t) yield return t;
+        switch (d)
+        {
+            case Draws.DrawDistribution draw: yield return Millis(draw.DrawAt); break;
+            case Auctions.AuctionDistribution auction: yield return Millis(auction.SettleAt); break;
+            case Queues.QueueDistribution or TimedReleases.TimedReleaseDistribution or Appointments.AppointmentDistribution: break;
+            default:
+                var json = engine.ToJson(d);
+                foreach (var key in new[] { "drawAt", "settleAt" })
+                    if (ParseIso(json[key]) is { } t) yield return t;
+                break;
+        }
+    }
+
+    /// <summary>The instant as <see cref="Json.Iso(DateTimeOffset)"/> writes it and <see cref="ParseIso"/> reads it back: UTC,
+    /// truncated to the millisecond.</summary>
+    private static DateTimeOffset Millis(DateTimeOffset t)
+    {
+        var ticks = t.UtcTicks;
+        return new DateTimeOffset(ticks - ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
     }
 
     public static DateTimeOffset? ParseIso(JsonNode? n) =>
@@ -344,6 +361,13 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
     /// <c>waitlist: {id, capacity} | null</c> and <c>timedReleases</c> (the older page's fields, kept as a union).
     /// </summary>
     public JsonObject ConsumerJson(Experience e, Organization org)
+    {
+        // One hold of the store lock for the whole read (the lock is reentrant): every lookup below re-enters it instead of
+        // queueing for it again behind concurrent requests, and the answer is one consistent state.
+        lock (store.Sync) return ConsumerJsonLocked(e, org);
+    }
+
+    private JsonObject ConsumerJsonLocked(Experience e, Organization org)
     {
         var (open, close) = Timing(e);
         var seqs = sequences.ByPriority(e.OrganizationId, e.Id);
