@@ -136,7 +136,7 @@ public sealed class Caller
         if (verified.Long("exp") is not long exp || exp <= now) return (null, null);
         var sessionId = verified.Str("sessionId") ?? "";
         var consumerId = verified.Str("consumerId");
-        if (consumerId is null || sp.GetRequiredService<DocumentStore>().FindInAnyMode<ConsumerSession>(sessionId) is not var (session, mode)) return (null, null);
+        if (consumerId is null || sp.GetRequiredService<SessionLookup>().Find(sessionId) is not var (session, mode)) return (null, null);
         if (session.RevokedAt is not null || session.OrganizationId != org.Id) return (null, null);
         return (new ConsumerPrincipal(consumerId, sessionId, org.Id, verified.Bool("isGuest") ?? false, verified), mode);
     }
@@ -150,6 +150,8 @@ public sealed class Caller
 public sealed class DataModeModule : Hosting.IFeatureModule
 {
     public int Order => 1;
+
+    public void AddServices(IServiceCollection services, Hosting.EmulatorOptions options) => services.AddSingleton<SessionLookup>();
 
     public void UsePipeline(IApplicationBuilder app) => app.Use(async (ctx, next) =>
     {
@@ -165,6 +167,18 @@ public sealed class DataModeModule : Hosting.IFeatureModule
         if (ctx.Request.Path.StartsWithSegments("/_emulator") && ctx.Request.Query["mode"] == StoreModes.Live) mode = StoreModes.Live;
         using (DocumentStore.UseMode(mode)) await next(ctx);
     });
+}
+
+/// <summary>
+/// The session an access token names, in whichever mode holds it, cached until the store changes: a logout, a refresh-token
+/// reuse revocation or a reset is a write, so the very next request reads the session again.
+/// </summary>
+public sealed class SessionLookup(DocumentStore store)
+{
+    private readonly StoreReadCache<string, (ConsumerSession Session, string Mode)?> _sessions = new(store);
+
+    public (ConsumerSession Session, string Mode)? Find(string sessionId) =>
+        _sessions.Get(sessionId, () => store.FindInAnyMode<ConsumerSession>(sessionId));
 }
 
 /// <summary>A consumer session: the unit that refresh rotates and logout revokes.</summary>

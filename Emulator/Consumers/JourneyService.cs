@@ -43,19 +43,51 @@ public sealed class JourneyService(DocumentStore store, ClockResolver clocks, Ex
         public bool Joined => View.Consumer?["status"] is JsonValue v && v.TryGetValue<string>(out var s) && !NotJoined.Contains(s);
     }
 
+    /// <summary>
+    /// Which experiences can show a journey for a consumer, at one store state: the ones the consumer entered, was routed or
+    /// gated in, or takes part in (a distribution whose consumer status is not <c>not_*</c>). That set is a function of stored
+    /// documents only (the consumer statuses come from the participation documents, never from the clock), so it is cached
+    /// until the store changes; what the journeys show (phases, grants, timestamps) is always computed afresh. Only kept for
+    /// consumers without active waitlist entries (reading those may advance them on the clock).
+    /// </summary>
+    private readonly StoreReadCache<(string Org, string Mode, string Consumer), string[]> _journeyExperiences = new(store);
+
+    private readonly StoreReadCache<(string Org, string Mode, string Consumer), bool> _exists = new(store);
+
+    /// <summary>True when the consumer is stored in the organization (cached until the store changes).</summary>
+    public bool ConsumerExists(Organization org, string consumerId) =>
+        _exists.Get((org.Id, DocumentStore.Mode, consumerId), () => store.Get<Consumer>(consumerId) is { } c && c.OrganizationId == org.Id);
+
     public JsonObject Me(Organization org, string consumerId)
     {
+        var key = (org.Id, DocumentStore.Mode, consumerId);
+        if (_journeyExperiences.TryGet(key, out var cached) && cached.Length == 0) return Empty();
         // One hold of the store lock for the whole walk (reentrant): the many small lookups below re-enter it instead of
         // queueing again behind concurrent requests for each one, and the answer reflects one consistent state.
-        lock (store.Sync) return MeLocked(org, consumerId);
+        lock (store.Sync)
+        {
+            var stamp = store.ChangeStamp;
+            string[]? only = stamp is not null && _journeyExperiences.TryGet(key, out var plan) ? plan : null;
+            var shown = new List<string>();
+            var result = MeLocked(org, consumerId, only, shown, out var hasEntries);
+            if (stamp is { } s && only is null && !hasEntries) _journeyExperiences.Set(key, s, shown.ToArray());
+            return result;
+        }
     }
 
-    private JsonObject MeLocked(Organization org, string consumerId)
+    private static JsonObject Empty() => new() { ["active"] = new JsonObject { ["journeys"] = new JsonArray() }, ["waitlists"] = new JsonArray() };
+
+    /// <param name="only">The experiences to look at (a cached <see cref="_journeyExperiences"/>), or null for all.</param>
+    /// <param name="shown">Receives the experiences that passed the participation check.</param>
+    /// <param name="hasEntries">True when the consumer has active waitlist entries in the store.</param>
+    private JsonObject MeLocked(Organization org, string consumerId, string[]? only, List<string> shown, out bool hasEntries)
     {
         var now = clocks.For(org.Id).GetUtcNow();
+        hasEntries = store.First<WaitlistEntry>(e => e.OrganizationId == org.Id && e.ConsumerId == consumerId && WaitlistStatus.IsActive(e.Status)) is not null;
         var journeys = new JsonArray();
-        var entries = waitlists.ActiveEntriesOf(org.Id, consumerId);
-        foreach (var e in experiences.List(org.Id))
+        var entries = hasEntries ? waitlists.ActiveEntriesOf(org.Id, consumerId) : [];
+        var list = only is null ? experiences.List(org.Id) : only.Select(id => experiences.Find(org.Id, id)).OfType<Experience>().ToList();
+        foreach (var e in list)
         {
             var doc = store.Get<ExperienceJourney>(ExperienceJourney.KeyOf(e.Id, consumerId));
             var seqs = sequences.ByPriority(org.Id, e.Id);
@@ -65,6 +97,7 @@ public sealed class JourneyService(DocumentStore store, ClockResolver clocks, Ex
             var waiting = entries.FirstOrDefault(w => seqs.Any(s => s.Id == w.SequenceId));
             var active = doc is { LeftAt: null } && (doc.EnteredAt is not null || doc.Outcome is "routed" or "gated");
             if (joined is null && waiting is null && !active) continue;
+            shown.Add(e.Id);
 
             if (joined is null && waiting is null && doc!.Outcome == "gated")
             {

@@ -78,12 +78,12 @@ public enum CredentialKind { None, Publishable, Secret }
 /// <summary>Finds organizations by id or key.</summary>
 public sealed class OrganizationDirectory(DocumentStore store)
 {
-    // Key → the organization it resolved to last time. Only a hint: every hit is checked against the stored organization
-    // (still stored, same object, the key still its key), so a rotated key, a deleted sandbox organization or a reset is
-    // seen on the very next request; a miss or a failed check scans as before.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Organization> _byKey = new(StringComparer.Ordinal);
+    // Every request resolves its key (and a token's organization): both are cached until the store changes (any write), so
+    // a rotated key, a deleted sandbox organization or a reset is seen on the very next request.
+    private readonly StoreReadCache<string, (Organization Org, CredentialKind Kind, string Environment)?> _byKey = new(store);
+    private readonly StoreReadCache<string, Organization?> _byId = new(store);
 
-    public Organization? ById(string? id) => store.Get<Organization>(id);
+    public Organization? ById(string? id) => id is null ? null : _byId.Get(id, () => store.Get<Organization>(id));
 
     public List<Organization> All() => store.All<Organization>();
 
@@ -91,25 +91,16 @@ public sealed class OrganizationDirectory(DocumentStore store)
     public (Organization Org, CredentialKind Kind, string Environment)? ByKey(string? key)
     {
         if (string.IsNullOrEmpty(key)) return null;
-        if (_byKey.TryGetValue(key, out var hinted) && ReferenceEquals(store.Get<Organization>(hinted.Id), hinted) && Match(hinted, key) is { } fast)
-            return (hinted, fast.Kind, fast.Environment);
-        foreach (var o in store.All<Organization>())
-            if (Match(o, key) is { } m)
+        return _byKey.Get(key, () =>
+        {
+            foreach (var o in store.All<Organization>())
             {
-                if (_byKey.Count > 10_000) _byKey.Clear();
-                _byKey[key] = o;
-                return (o, m.Kind, m.Environment);
+                if (key == o.PublishableKey) return (o, CredentialKind.Publishable, "test");
+                if (key == o.SecretKey) return (o, CredentialKind.Secret, "test");
+                if (key == o.LivePublishableKey) return (o, CredentialKind.Publishable, "live");
+                if (key == o.LiveSecretKey) return (o, CredentialKind.Secret, "live");
             }
-        _byKey.TryRemove(key, out _);
-        return null;
-    }
-
-    private static (CredentialKind Kind, string Environment)? Match(Organization o, string key)
-    {
-        if (key == o.PublishableKey) return (CredentialKind.Publishable, "test");
-        if (key == o.SecretKey) return (CredentialKind.Secret, "test");
-        if (key == o.LivePublishableKey) return (CredentialKind.Publishable, "live");
-        if (key == o.LiveSecretKey) return (CredentialKind.Secret, "live");
-        return null;
+            return null;
+        });
     }
 }

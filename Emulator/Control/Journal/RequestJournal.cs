@@ -87,8 +87,12 @@ public sealed class RequestJournal(EmulatorOptions options)
 /// <see cref="RequestJournal"/>: the request body is buffered up to the limit, the response body is teed while it is
 /// written, and the entry is added when the response completes (so error bodies written by the error middleware count).
 /// </summary>
-public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJournal journal, ClockResolver clocks)
+public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJournal journal, ClockResolver clocks,
+    Infrastructure.Store.DocumentStore store)
 {
+    // Which sandbox an organization belongs to, cached until the store changes (sandboxes are stored documents).
+    private readonly Infrastructure.Store.StoreReadCache<string, string?> _sandboxOf = new(store);
+
     public async Task InvokeAsync(HttpContext ctx)
     {
         if (journal.Capacity == 0 || ctx.Surface() is not { } surface) { await next(ctx); return; }
@@ -130,7 +134,7 @@ public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJourna
             journal.Add(seq => new JournalEntry(
                 seq, "req_" + seq.ToString("D6"), Json.Iso(now), surface.ToString().ToLowerInvariant(), ctx.Request.Method,
                 path[prefix.Length..], target, org,
-                org is null ? null : ctx.RequestServices.GetService<ISandboxLookup>()?.SandboxOf(org),
+                org is null ? null : _sandboxOf.Get(org, () => ctx.RequestServices.GetService<ISandboxLookup>()?.SandboxOf(org)),
                 CredentialOf(ctx, caller), caller?.Organization is null ? null : caller.Environment,
                 ctx.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 ctx.Items.TryGetValue(FaultsControlApi.FaultItemKey, out var f) ? f as string : null,

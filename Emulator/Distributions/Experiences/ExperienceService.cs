@@ -360,6 +360,16 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
     /// sequences by priority with their live distributions (each type's JSON minus the admin audit fields), <c>color</c>,
     /// <c>waitlist: {id, capacity} | null</c> and <c>timedReleases</c> (the older page's fields, kept as a union).
     /// </summary>
+    private readonly StoreReadCache<(string Org, string Mode, string Experience, JsonSerializerOptions Options), byte[]> _consumerBytes = new(store, 1000);
+
+    /// <summary>
+    /// <see cref="ConsumerJson"/> serialized with <paramref name="options"/> (the HTTP JSON options), cached until the store
+    /// changes (<see cref="StoreReadCache{TKey,TValue}"/>): the consumer experience is a function of stored documents only
+    /// (no clock), so any write — an admin edit, a new distribution, a product update, a reset — is seen on the next read.
+    /// </summary>
+    public byte[] ConsumerJsonUtf8(Experience e, Organization org, JsonSerializerOptions options) =>
+        _consumerBytes.Get((org.Id, DocumentStore.Mode, e.Id, options), () => JsonSerializer.SerializeToUtf8Bytes(ConsumerJson(e, org), options));
+
     public JsonObject ConsumerJson(Experience e, Organization org)
     {
         // One hold of the store lock for the whole read (the lock is reentrant): every lookup below re-enters it instead of
