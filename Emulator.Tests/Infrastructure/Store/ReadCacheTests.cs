@@ -76,6 +76,24 @@ public sealed class ReadCacheTests(EmulatorServer emu) : IClassFixture<EmulatorS
     }
 
     [Fact]
+    public async Task Consumers_me_shows_a_queue_again_once_the_clock_reaches_its_moved_openAt()
+    {
+        var (org, experienceId, queueId) = await SeededAsync();
+        var now = await emu.FreezeClockAsync();
+        var guest = await emu.GuestOfAsync(org);
+        (await emu.Consumer.PostJsonAsync($"/queues/{queueId}/enter", null, guest.Headers)).EnsureStatus(200);
+        var moved = await emu.Admin.SendJsonAsync(HttpMethod.Put, $"/queues/{queueId}",
+            new JsonObject { ["openAt"] = now.AddMinutes(10).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'") }, Sk(org.SecretKey));
+        moved.EnsureStatus(200);
+        Assert.Empty(Journeys(await MeAsync(guest))); // a queue that has not opened shows no participation
+        Assert.Empty(Journeys(await MeAsync(guest)));
+
+        await emu.AdvanceClockAsync(11 * 60); // (the access token lives 15 minutes)
+        var journey = Assert.Single(Journeys(await MeAsync(guest)))!;
+        Assert.Equal(experienceId, journey["experienceId"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Consumers_me_shows_an_experience_entered_and_left()
     {
         var (org, experienceId, _) = await SeededAsync();
