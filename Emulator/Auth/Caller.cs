@@ -61,6 +61,11 @@ public sealed class Caller
         return Consumer;
     }
 
+    /// <summary>True when the request carries any of the credentials <see cref="From"/> reads.</summary>
+    public static bool HasCredentials(HttpRequest req) =>
+        req.Headers.Authorization.Count > 0 || req.Headers.ContainsKey("X-Publishable-Key") || req.Headers.ContainsKey("X-Secret-Key")
+        || (req.QueryString.HasValue && req.Query.ContainsKey("api_key"));
+
     private static Caller Resolve(HttpContext ctx)
     {
         var sp = ctx.RequestServices;
@@ -96,14 +101,18 @@ public sealed class Caller
             else (consumer, sessionMode) = ReadAccessToken(sp, orgs, bearer);
         }
 
-        if (found.Select(f => f.Org.Id).Distinct().Count() > 1) invalid = true;
+        (Organization Org, CredentialKind Kind, string Env) secret = default;
+        foreach (var f in found)
+        {
+            if (f.Org.Id != found[0].Org.Id) invalid = true;
+            // Test and live are separate (behavior.md §1.3): keys of both modes, or a session of the other mode, are refused.
+            if (f.Env != found[0].Env) invalid = true;
+            if (secret.Org is null && f.Kind == CredentialKind.Secret) secret = f;
+        }
         if (consumer is not null && found.Count > 0 && found[0].Org.Id != consumer.OrganizationId) invalid = true;
-        // Test and live are separate (behavior.md §1.3): keys of both modes, or a session of the other mode, are refused.
-        if (found.Select(f => f.Env).Distinct().Count() > 1) invalid = true;
         if (sessionMode is not null && found.Count > 0 && found[0].Env != sessionMode) invalid = true;
 
-        var secret = found.FirstOrDefault(f => f.Kind == CredentialKind.Secret);
-        var any = secret.Org is not null ? secret : found.FirstOrDefault();
+        var any = secret.Org is not null ? secret : found.Count > 0 ? found[0] : default;
         var org = any.Org ?? (consumer is not null ? orgs.ById(consumer.OrganizationId) : null);
         return new Caller
         {
@@ -127,7 +136,7 @@ public sealed class Caller
         if (verified.Long("exp") is not long exp || exp <= now) return (null, null);
         var sessionId = verified.Str("sessionId") ?? "";
         var consumerId = verified.Str("consumerId");
-        if (consumerId is null || sp.GetRequiredService<DocumentStore>().FindInAnyMode<ConsumerSession>(sessionId) is not var (session, mode)) return (null, null);
+        if (consumerId is null || sp.GetRequiredService<SessionLookup>().Find(sessionId) is not var (session, mode)) return (null, null);
         if (session.RevokedAt is not null || session.OrganizationId != org.Id) return (null, null);
         return (new ConsumerPrincipal(consumerId, sessionId, org.Id, verified.Bool("isGuest") ?? false, verified), mode);
     }
@@ -142,14 +151,34 @@ public sealed class DataModeModule : Hosting.IFeatureModule
 {
     public int Order => 1;
 
+    public void AddServices(IServiceCollection services, Hosting.EmulatorOptions options) => services.AddSingleton<SessionLookup>();
+
     public void UsePipeline(IApplicationBuilder app) => app.Use(async (ctx, next) =>
     {
         string mode;
-        try { mode = Caller.From(ctx).Environment; }
-        catch (Exception) { mode = StoreModes.Test; } // the endpoint reads the caller again and answers the error
+        // Without any credential the caller's environment is test: resolving it (an organization lookup) can wait until an
+        // endpoint asks, and health checks and credential-less control-plane calls never pay for it.
+        if (!Caller.HasCredentials(ctx.Request)) mode = StoreModes.Test;
+        else
+        {
+            try { mode = Caller.From(ctx).Environment; }
+            catch (Exception) { mode = StoreModes.Test; } // the endpoint reads the caller again and answers the error
+        }
         if (ctx.Request.Path.StartsWithSegments("/_emulator") && ctx.Request.Query["mode"] == StoreModes.Live) mode = StoreModes.Live;
         using (DocumentStore.UseMode(mode)) await next(ctx);
     });
+}
+
+/// <summary>
+/// The session an access token names, in whichever mode holds it, cached until the store changes: a logout, a refresh-token
+/// reuse revocation or a reset is a write, so the very next request reads the session again.
+/// </summary>
+public sealed class SessionLookup(DocumentStore store)
+{
+    private readonly StoreReadCache<string, (ConsumerSession Session, string Mode)?> _sessions = new(store);
+
+    public (ConsumerSession Session, string Mode)? Find(string sessionId) =>
+        _sessions.Get(sessionId, () => store.FindInAnyMode<ConsumerSession>(sessionId));
 }
 
 /// <summary>A consumer session: the unit that refresh rotates and logout revokes.</summary>

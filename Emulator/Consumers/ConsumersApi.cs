@@ -28,7 +28,7 @@ public sealed class ConsumersApi : IFeatureModule
         {
             var principal = caller.RequireConsumer();
             var org = caller.RequireOrganization();
-            if (directory.Get(org.Id, principal.ConsumerId) is null) throw ApiErrors.NotFoundError("Consumer not found");
+            if (!journeys.ConsumerExists(org, principal.ConsumerId)) throw ApiErrors.NotFoundError("Consumer not found");
             return Results.Json(journeys.Me(org, principal.ConsumerId));
         }).WithName("getConsumersMe").WithSummary("Get active journeys for the current authenticated consumer");
 

@@ -43,21 +43,71 @@ public sealed class JourneyService(DocumentStore store, ClockResolver clocks, Ex
         public bool Joined => View.Consumer?["status"] is JsonValue v && v.TryGetValue<string>(out var s) && !NotJoined.Contains(s);
     }
 
+    /// <summary>
+    /// Which experiences can show a journey for a consumer, at one store state: the ones the consumer entered, was routed or
+    /// gated in, or takes part in (a distribution whose consumer status is not <c>not_*</c>). That set is a function of stored
+    /// documents (the consumer statuses come from the participation documents) and of one instant only: a view has no
+    /// consumer before its distribution's <c>openAt</c>. So it is cached until the store changes or the clock reaches the next
+    /// <c>openAt</c> still ahead (a distribution opening can make a participation count); what the journeys show (phases,
+    /// grants, timestamps) is always computed afresh. Only kept for consumers without active waitlist entries (reading those
+    /// may advance them on the clock).
+    /// </summary>
+    private readonly StoreReadCache<(string Org, string Mode, string Consumer), (string[] Experiences, DateTimeOffset? ValidUntil)> _journeyExperiences = new(store);
+
+    private readonly StoreReadCache<(string Org, string Mode, string Consumer), bool> _exists = new(store);
+
+    /// <summary>True when the consumer is stored in the organization (cached until the store changes).</summary>
+    public bool ConsumerExists(Organization org, string consumerId) =>
+        _exists.Get((org.Id, DocumentStore.Mode, consumerId), () => store.Get<Consumer>(consumerId) is { } c && c.OrganizationId == org.Id);
+
     public JsonObject Me(Organization org, string consumerId)
     {
+        var key = (org.Id, DocumentStore.Mode, consumerId);
+        if (_journeyExperiences.TryGet(key, out var cached) && cached.Experiences.Length == 0 && Valid(cached.ValidUntil)) return Empty();
+        // One hold of the store lock for the whole walk (reentrant): the many small lookups below re-enter it instead of
+        // queueing again behind concurrent requests for each one, and the answer reflects one consistent state.
+        lock (store.Sync)
+        {
+            var stamp = store.ChangeStamp;
+            string[]? only = stamp is not null && _journeyExperiences.TryGet(key, out var plan) && Valid(plan.ValidUntil) ? plan.Experiences : null;
+            var shown = new List<string>();
+            var result = MeLocked(org, consumerId, only, shown, out var hasEntries, out var nextOpen);
+            if (stamp is { } s && only is null && !hasEntries) _journeyExperiences.Set(key, s, (shown.ToArray(), nextOpen));
+            return result;
+        }
+
+        bool Valid(DateTimeOffset? until) => until is not { } u || clocks.For(org.Id).GetUtcNow() < u;
+    }
+
+    private static JsonObject Empty() => new() { ["active"] = new JsonObject { ["journeys"] = new JsonArray() }, ["waitlists"] = new JsonArray() };
+
+    /// <param name="only">The experiences to look at (a cached <see cref="_journeyExperiences"/>), or null for all.</param>
+    /// <param name="shown">Receives the experiences that passed the participation check.</param>
+    /// <param name="hasEntries">True when the consumer has active waitlist entries in the store.</param>
+    /// <param name="nextOpen">The earliest <c>openAt</c> after now among the distributions looked at (null: none).</param>
+    private JsonObject MeLocked(Organization org, string consumerId, string[]? only, List<string> shown, out bool hasEntries,
+        out DateTimeOffset? nextOpen)
+    {
         var now = clocks.For(org.Id).GetUtcNow();
+        nextOpen = null;
+        hasEntries = store.First<WaitlistEntry>(e => e.OrganizationId == org.Id && e.ConsumerId == consumerId && WaitlistStatus.IsActive(e.Status)) is not null;
         var journeys = new JsonArray();
-        var entries = waitlists.ActiveEntriesOf(org.Id, consumerId);
-        foreach (var e in experiences.List(org.Id))
+        var entries = hasEntries ? waitlists.ActiveEntriesOf(org.Id, consumerId) : [];
+        var list = only is null ? experiences.List(org.Id) : only.Select(id => experiences.Find(org.Id, id)).OfType<Experience>().ToList();
+        foreach (var e in list)
         {
             var doc = store.Get<ExperienceJourney>(ExperienceJourney.KeyOf(e.Id, consumerId));
             var seqs = sequences.ByPriority(org.Id, e.Id);
             var views = seqs.ToDictionary(s => s.Id, s => sequences.Distributions(org.Id, s.Id)
                 .Select(x => new Seen(x.Engine, x.Distribution, x.Engine.View(x.Distribution, consumerId))).ToList());
+            foreach (var distributionViews in views.Values)
+                foreach (var v in distributionViews)
+                    if (v.Distribution.OpenAt is { } open && open > now && (nextOpen is null || open < nextOpen)) nextOpen = open;
             var joined = seqs.FirstOrDefault(s => views[s.Id].Any(v => v.Joined));
             var waiting = entries.FirstOrDefault(w => seqs.Any(s => s.Id == w.SequenceId));
             var active = doc is { LeftAt: null } && (doc.EnteredAt is not null || doc.Outcome is "routed" or "gated");
             if (joined is null && waiting is null && !active) continue;
+            shown.Add(e.Id);
 
             if (joined is null && waiting is null && doc!.Outcome == "gated")
             {

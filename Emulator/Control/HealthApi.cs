@@ -8,6 +8,25 @@ public sealed class HealthApi : IFeatureModule
 {
     public int Order => 0;
 
+    private static readonly byte[] Ok = """{"status":"ok"}"""u8.ToArray();
+
+    /// <summary>
+    /// <c>GET /health</c> once ready is answered here, before the feature middlewares (data mode, rate limits, journal,
+    /// faults, customer tokens: all exempt for <c>/health</c>) and routing: the same status, content type and body as the
+    /// endpoint below, which still answers everything else (503 while starting, <c>HEAD</c>, the OpenAPI document).
+    /// </summary>
+    public void UsePipeline(IApplicationBuilder app)
+    {
+        var state = app.ApplicationServices.GetRequiredService<EmulatorState>();
+        app.Use((ctx, next) =>
+        {
+            if (!state.Ready || ctx.Request.Path.Value != "/health" || !HttpMethods.IsGet(ctx.Request.Method)) return next(ctx);
+            ctx.Response.StatusCode = 200;
+            ctx.Response.ContentType = "application/json; charset=utf-8";
+            return ctx.Response.Body.WriteAsync(Ok).AsTask();
+        });
+    }
+
     public void MapEndpoints(EmulatorRoutes routes)
     {
         routes.Root.MapGet("/health", (EmulatorState state) =>

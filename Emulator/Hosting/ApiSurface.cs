@@ -25,10 +25,12 @@ public sealed class ApiSurfaceMiddleware(RequestDelegate next, EmulatorOptions o
         return null;
     }
 
+    private static readonly object[] Boxed = Enum.GetValues<ApiSurface>().Select(s => (object)s).ToArray();
+
     public Task InvokeAsync(HttpContext ctx)
     {
         var surface = Resolve(ctx);
-        ctx.Items[ItemKey] = surface;
+        ctx.Items[ItemKey] = surface is { } known ? Boxed[(int)known] : null;
         var path = ctx.Request.Path.Value ?? "/";
         if (path.StartsWith("/_emulator", StringComparison.Ordinal) || path == "/health")
             return next(ctx);

@@ -78,7 +78,12 @@ public enum CredentialKind { None, Publishable, Secret }
 /// <summary>Finds organizations by id or key.</summary>
 public sealed class OrganizationDirectory(DocumentStore store)
 {
-    public Organization? ById(string? id) => store.Get<Organization>(id);
+    // Every request resolves its key (and a token's organization): both are cached until the store changes (any write), so
+    // a rotated key, a deleted sandbox organization or a reset is seen on the very next request.
+    private readonly StoreReadCache<string, (Organization Org, CredentialKind Kind, string Environment)?> _byKey = new(store);
+    private readonly StoreReadCache<string, Organization?> _byId = new(store);
+
+    public Organization? ById(string? id) => id is null ? null : _byId.Get(id, () => store.Get<Organization>(id));
 
     public List<Organization> All() => store.All<Organization>();
 
@@ -86,13 +91,16 @@ public sealed class OrganizationDirectory(DocumentStore store)
     public (Organization Org, CredentialKind Kind, string Environment)? ByKey(string? key)
     {
         if (string.IsNullOrEmpty(key)) return null;
-        foreach (var o in store.All<Organization>())
+        return _byKey.Get(key, () =>
         {
-            if (key == o.PublishableKey) return (o, CredentialKind.Publishable, "test");
-            if (key == o.SecretKey) return (o, CredentialKind.Secret, "test");
-            if (key == o.LivePublishableKey) return (o, CredentialKind.Publishable, "live");
-            if (key == o.LiveSecretKey) return (o, CredentialKind.Secret, "live");
-        }
-        return null;
+            foreach (var o in store.All<Organization>())
+            {
+                if (key == o.PublishableKey) return (o, CredentialKind.Publishable, "test");
+                if (key == o.SecretKey) return (o, CredentialKind.Secret, "test");
+                if (key == o.LivePublishableKey) return (o, CredentialKind.Publishable, "live");
+                if (key == o.LiveSecretKey) return (o, CredentialKind.Secret, "live");
+            }
+            return null;
+        });
     }
 }

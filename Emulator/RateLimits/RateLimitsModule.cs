@@ -103,23 +103,29 @@ public sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limite
         if (cls == "authentication") key += "|" + await RecipientAsync(ctx.Request);
         var d = limiter.Hit(cls, org, key);
 
-        var headers = new Dictionary<string, string>
-        {
-            ["X-RateLimit-Limit"] = d.Limit.ToString(), ["X-RateLimit-Remaining"] = d.Remaining.ToString(), ["X-RateLimit-Reset"] = d.ResetUnixSeconds.ToString(),
-        };
         if (d.Refused)
         {
-            headers["Retry-After"] = d.RetryAfterSeconds.ToString();
+            var headers = new Dictionary<string, string>
+            {
+                ["X-RateLimit-Limit"] = d.Limit.ToString(), ["X-RateLimit-Remaining"] = d.Remaining.ToString(),
+                ["X-RateLimit-Reset"] = d.ResetUnixSeconds.ToString(), ["Retry-After"] = d.RetryAfterSeconds.ToString(),
+            };
             throw new ApiException(429, "Rate limit exceeded", null,
                 new JsonObject { ["error"] = "Rate limit exceeded", ["retryAfter"] = d.RetryAfterSeconds }, headers);
         }
-        ctx.Response.OnStarting(() =>
-        {
-            foreach (var (k, v) in headers) if (!ctx.Response.Headers.ContainsKey(k)) ctx.Response.Headers[k] = v;
-            return Task.CompletedTask;
-        });
+        ctx.Response.OnStarting(AddHeaders, (ctx, d));
         await next(ctx);
     }
+
+    private static readonly Func<object, Task> AddHeaders = state =>
+    {
+        var (ctx, d) = ((HttpContext, RateLimitDecision))state;
+        var h = ctx.Response.Headers;
+        if (!h.ContainsKey("X-RateLimit-Limit")) h["X-RateLimit-Limit"] = d.Limit.ToString();
+        if (!h.ContainsKey("X-RateLimit-Remaining")) h["X-RateLimit-Remaining"] = d.Remaining.ToString();
+        if (!h.ContainsKey("X-RateLimit-Reset")) h["X-RateLimit-Reset"] = d.ResetUnixSeconds.ToString();
+        return Task.CompletedTask;
+    };
 
     /// <summary>The class of a request (see <see cref="RateLimiter.Documented"/>).</summary>
     public static string Classify(ApiSurface surface, string method, string path)

@@ -307,13 +307,30 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
         return (open, close);
     }
 
-    /// <summary>A distribution's closing instants: <c>closeAt</c>, <c>drawAt</c>, <c>settleAt</c> (read from its JSON shape).</summary>
+    /// <summary>A distribution's closing instants: <c>closeAt</c>, <c>drawAt</c>, <c>settleAt</c>. The last two as its JSON shape
+    /// has them (milliseconds): read from the typed fields of draws and auctions, from the JSON of any other type.</summary>
     public static IEnumerable<DateTimeOffset> Ends(IDistributionEngine engine, DistributionBase d)
     {
         if (d.CloseAt is { } c) yield return c;
-        var json = engine.ToJson(d);
-        foreach (var key in new[] { "drawAt", "settleAt" })
-            if (ParseIso(json[key]) is { } t) yield return t;
+        switch (d)
+        {
+            case Draws.DrawDistribution draw: yield return Millis(draw.DrawAt); break;
+            case Auctions.AuctionDistribution auction: yield return Millis(auction.SettleAt); break;
+            case Queues.QueueDistribution or TimedReleases.TimedReleaseDistribution or Appointments.AppointmentDistribution: break;
+            default:
+                var json = engine.ToJson(d);
+                foreach (var key in new[] { "drawAt", "settleAt" })
+                    if (ParseIso(json[key]) is { } t) yield return t;
+                break;
+        }
+    }
+
+    /// <summary>The instant as <see cref="Json.Iso(DateTimeOffset)"/> writes it and <see cref="ParseIso"/> reads it back: UTC,
+    /// truncated to the millisecond.</summary>
+    private static DateTimeOffset Millis(DateTimeOffset t)
+    {
+        var ticks = t.UtcTicks;
+        return new DateTimeOffset(ticks - ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
     }
 
     public static DateTimeOffset? ParseIso(JsonNode? n) =>
@@ -343,7 +360,24 @@ public sealed class ExperienceService(DocumentStore store, IdGenerator ids, Cloc
     /// sequences by priority with their live distributions (each type's JSON minus the admin audit fields), <c>color</c>,
     /// <c>waitlist: {id, capacity} | null</c> and <c>timedReleases</c> (the older page's fields, kept as a union).
     /// </summary>
+    private readonly StoreReadCache<(string Org, string Mode, string Experience, JsonSerializerOptions Options), byte[]> _consumerBytes = new(store, 1000);
+
+    /// <summary>
+    /// <see cref="ConsumerJson"/> serialized with <paramref name="options"/> (the HTTP JSON options), cached until the store
+    /// changes (<see cref="StoreReadCache{TKey,TValue}"/>): the consumer experience is a function of stored documents only
+    /// (no clock), so any write — an admin edit, a new distribution, a product update, a reset — is seen on the next read.
+    /// </summary>
+    public byte[] ConsumerJsonUtf8(Experience e, Organization org, JsonSerializerOptions options) =>
+        _consumerBytes.Get((org.Id, DocumentStore.Mode, e.Id, options), () => JsonSerializer.SerializeToUtf8Bytes(ConsumerJson(e, org), options));
+
     public JsonObject ConsumerJson(Experience e, Organization org)
+    {
+        // One hold of the store lock for the whole read (the lock is reentrant): every lookup below re-enters it instead of
+        // queueing for it again behind concurrent requests, and the answer is one consistent state.
+        lock (store.Sync) return ConsumerJsonLocked(e, org);
+    }
+
+    private JsonObject ConsumerJsonLocked(Experience e, Organization org)
     {
         var (open, close) = Timing(e);
         var seqs = sequences.ByPriority(e.OrganizationId, e.Id);
