@@ -69,10 +69,10 @@ public sealed class JourneyService(DocumentStore store, ClockResolver clocks, Ex
         lock (store.Sync)
         {
             var stamp = store.ChangeStamp;
-            string[]? only = stamp is not null && _journeyExperiences.TryGet(key, out var plan) && Valid(plan.ValidUntil) ? plan.Experiences : null;
+            string[]? only = _journeyExperiences.TryGet(key, out var plan) && Valid(plan.ValidUntil) ? plan.Experiences : null;
             var shown = new List<string>();
             var result = MeLocked(org, consumerId, only, shown, out var hasEntries, out var nextOpen);
-            if (stamp is { } s && only is null && !hasEntries) _journeyExperiences.Set(key, s, (shown.ToArray(), nextOpen));
+            if (only is null && !hasEntries) _journeyExperiences.Set(key, stamp, (shown.ToArray(), nextOpen));
             return result;
         }
 

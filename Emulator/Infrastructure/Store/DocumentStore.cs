@@ -112,6 +112,9 @@ public sealed partial class DocumentStore : IDisposable
     private readonly HashSet<Type> _shared = [];
     private long _seq;
     private int _depth;
+    /// <summary>Bumped at the end of every outermost transaction and by every rollback, under <see cref="_sync"/>: the
+    /// read caches' change stamp (<see cref="ChangeStamp"/>).</summary>
+    private long _changeStamp;
     private Journal? _journal;
     /// <summary>The generation memory is in (ahead of the file's while a reset waits for its commit); under <see cref="_sync"/>.</summary>
     private long _gen;
@@ -307,7 +310,7 @@ public sealed partial class DocumentStore : IDisposable
             }
             finally
             {
-                if (--_depth == 0) _journal = null;
+                if (--_depth == 0) { _journal = null; _changeStamp++; }
             }
         }
         if (pending is not null) WaitCommitted(pending);
@@ -562,6 +565,7 @@ public sealed partial class DocumentStore : IDisposable
     /// <summary>A transaction LiteDB refused after it ran: its documents go back to the committed state.</summary>
     private void RollBackFailedCommit(PendingTx tx)
     {
+        _changeStamp++;
         if (tx.NewGeneration is not null)
         {
             lock (_commitLock) _gen = FileGeneration();
