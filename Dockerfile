@@ -15,9 +15,9 @@ FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 # Restore first, from the project file only, so the package layer is cached until the dependencies change.
 COPY Emulator/Emulator.csproj Emulator/
-RUN dotnet restore Emulator/Emulator.csproj
+RUN dotnet restore Emulator/Emulator.csproj -p:PublishReadyToRun=true
 COPY . .
-RUN dotnet publish Emulator/Emulator.csproj -c Release -o /app -p:UseAppHost=false
+RUN dotnet publish Emulator/Emulator.csproj -c Release -o /app -p:UseAppHost=false -p:PublishReadyToRun=true
 
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app

@@ -175,6 +175,21 @@ public sealed class BadInputTests(EmulatorServer emu) : IClassFixture<EmulatorSe
         (await emu.Control.GetAsync("/_emulator/clock", null)).EnsureStatus(200);
     }
 
+    /// <summary>Issue 15: with the compile-time Request Delegate Generator a nullable query value that does not parse
+    /// (<c>int? limit</c>) is answered with a bare 400; the emulator gives it the std 400 body like every other.</summary>
+    [Fact]
+    public async Task A_nullable_query_number_that_does_not_parse_is_the_std_400()
+    {
+        foreach (var path in new[] { "/_emulator/jobs?limit=abc", "/_emulator/requests?limit=null" })
+        {
+            var r = await emu.Control.GetAsync(path, null);
+            Assert.True(r.Code == 400, $"{path}: expected 400 but got {r.Code}: {r.Text}");
+            Assert.Equal("validation_error", r["error"].GetValue<string>());
+            Assert.Contains("limit", r.Text);
+        }
+        (await emu.Control.GetAsync("/_emulator/jobs?limit=2", null)).EnsureStatus(200);
+    }
+
     [Fact]
     public async Task A_bearer_token_of_any_shape_is_401_never_500()
     {

@@ -16,7 +16,8 @@ namespace Fanfare.Emulator.Tests.Packaging;
 [Trait("Category", "Packaging")]
 public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(6);
+    // ReadyToRun (the Dockerfile's -p:PublishReadyToRun=true) compiles every assembly ahead of time: minutes on a busy 2-core VM.
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(15);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     [Fact]

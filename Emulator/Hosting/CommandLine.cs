@@ -24,6 +24,7 @@ public static class EmulatorCommandLine
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        StartupTimeline.Mark("main");
         // --Emulator:Key=value (or --Emulator:Key value) go to configuration as they are; the rest is parsed.
         var config = new List<string>();
         var rest = new List<string>();
@@ -117,6 +118,7 @@ public static class EmulatorCommandLine
     /// <summary>Builds and runs the emulator; a start-up failure is one line on <paramref name="stderr"/>.</summary>
     private static async Task<int> ServeAsync(string[] configArgs, TextWriter stderr)
     {
+        StartupTimeline.Mark("command-line");
         WebApplication app;
         try { app = EmulatorApp.Build(configArgs); }
         catch (Exception e) when (e is EmulatorStartupException or Infrastructure.Store.DataDirectoryException)
@@ -128,6 +130,7 @@ public static class EmulatorCommandLine
         {
             // Open the store before listening: a data directory this build cannot use (an old SQLite one) is one line, exit 2.
             app.Services.GetRequiredService<Infrastructure.Store.DocumentStore>();
+            StartupTimeline.Mark("store-open");
         }
         catch (Infrastructure.Store.DataDirectoryException e)
         {
@@ -135,7 +138,7 @@ public static class EmulatorCommandLine
             await app.DisposeAsync();
             return BadConfiguration;
         }
-        try { await app.StartAsync(); }
+        try { await app.StartAsync(); StartupTimeline.Mark("listening"); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A bad file found while starting (a snapshot that is not valid) reads like the other configuration errors.

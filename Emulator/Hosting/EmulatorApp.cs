@@ -25,6 +25,7 @@ public static class EmulatorApp
     public static WebApplication Build(string[] args, Action<EmulatorOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        StartupTimeline.Mark("create-builder");
         var options = new EmulatorOptions();
         try { builder.Configuration.GetSection(EmulatorOptions.Section).Bind(options); }
         catch (InvalidOperationException e)
@@ -48,6 +49,7 @@ public static class EmulatorApp
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
 
         var modules = FeatureModules.Discover();
+        StartupTimeline.Mark("modules-discovered");
         var s = builder.Services;
         s.AddSingleton(options);
         s.AddSingleton<IEnumerable<IFeatureModule>>(modules);
@@ -93,7 +95,9 @@ public static class EmulatorApp
         foreach (var m in modules) m.AddServices(s, options);
         services?.Invoke(s);
 
+        StartupTimeline.Mark("services-added");
         var app = builder.Build();
+        StartupTimeline.Mark("host-built");
         // Browsers: a frontend on another localhost port calls the APIs with custom headers (X-Publishable-Key …), which
         // needs CORS preflights answered. First in the pipeline so error bodies (401, 503 …) are readable too.
         // Loopback origins, plus Emulator:CorsOrigins (EmulatorCorsPolicyProvider).
@@ -113,7 +117,10 @@ public static class EmulatorApp
             app.MapGroup("/_emulator").WithTags("Emulator control plane"),
             app);
         foreach (var m in modules) m.MapEndpoints(routes);
-        app.MapFallback("{*path}", () => ApiErrors.Result(404, ApiErrors.NotFound)).ExcludeFromDescription(); // not {*path:nonfile}: /x.json is JSON 404 too
+        // A plain RequestDelegate (no parameter binding, nothing for the Request Delegate Generator to intercept).
+        // Not {*path:nonfile}: /x.json is a JSON 404 too.
+        app.MapFallback("{*path}", static ctx => ApiErrors.Result(404, ApiErrors.NotFound).ExecuteAsync(ctx)).ExcludeFromDescription();
+        StartupTimeline.Mark("endpoints-mapped");
         return app;
     }
 
@@ -146,17 +153,21 @@ internal sealed class StartupSeeder(SeedLoader seed, DocumentStore store, Schedu
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        StartupTimeline.Mark("seeder-start");
         if (!string.IsNullOrWhiteSpace(options.SnapshotFile))
         {
             seed.Configure();
             // (the import rebuilds the scheduler itself, continuing the snapshot's job numbering)
             services.GetRequiredService<Control.Snapshots.SnapshotService>().LoadFile(options.SnapshotFile);
             log.LogInformation("Snapshot: {File}", options.SnapshotFile);
+            StartupTimeline.Mark("snapshot-loaded");
         }
         else
         {
             if (store.IsEmpty) seed.Apply(); else seed.Configure();
+            StartupTimeline.Mark("seed-applied");
             scheduler.Rebuild();
+            StartupTimeline.Mark("scheduler-rebuilt");
         }
         state.Ready = true;
         // Printed once every port listens (a port in use fails the start before any "ready").

@@ -7,8 +7,10 @@ namespace Fanfare.Emulator.Hosting;
 /// as 500 <c>{"error":"Internal server error"}</c> (logged). Unknown routes get 404 <c>{"error":"Not found"}</c> from the
 /// fallback endpoint; 503 <c>{"error":"Emulator is starting"}</c> until the seed is loaded.
 /// </summary>
-public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> log, EmulatorState state)
+public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> log, EmulatorState state, ILoggerFactory loggers)
 {
+    private bool _timelineReported;
+
     public async Task InvokeAsync(HttpContext ctx)
     {
         if (!state.Ready && !(ctx.Request.Path.StartsWithSegments("/_emulator/health") || ctx.Request.Path == "/health"))
@@ -19,6 +21,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         try
         {
             await next(ctx);
+            // The compile-time Request Delegate Generator answers a nullable query/route value that does not parse
+            // (?limit=abc for int? limit) with a bare 400 instead of throwing: give it the std 400 body too.
+            if (ctx.Response.StatusCode == 400 && !ctx.Response.HasStarted && ctx.Response.ContentType is null && BindingFailure(ctx) is { } failure)
+                await BadRequest(new BadHttpRequestException(failure)).ExecuteAsync(ctx);
+            if (!_timelineReported && ctx.Response.StatusCode == 200) { _timelineReported = true; StartupTimeline.ReportOnce(loggers.CreateLogger(StartupTimeline.Category)); }
         }
         catch (ApiException ex) when (!ctx.Response.HasStarted)
         {
@@ -33,6 +40,39 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             log.LogError(ex, "Unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
             await ApiErrors.Result(500, "Internal server error").ExecuteAsync(ctx);
         }
+    }
+
+    /// <summary>The route handler parameter whose query/route value does not parse, in the words of the runtime binder
+    /// (<c>Failed to bind parameter "int? limit" from "abc".</c>); null when the endpoint has none.</summary>
+    private static string? BindingFailure(HttpContext ctx)
+    {
+        if (ctx.GetEndpoint() is not { } endpoint) return null;
+        foreach (var p in endpoint.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Http.Metadata.IParameterBindingMetadata>())
+        {
+            if (!p.HasTryParse) continue;
+            var value = ctx.Request.RouteValues.TryGetValue(p.Name, out var r) && r is not null ? r.ToString() : ctx.Request.Query[p.Name].ToString();
+            if (string.IsNullOrEmpty(value)) continue;
+            var type = Nullable.GetUnderlyingType(p.ParameterInfo.ParameterType) ?? p.ParameterInfo.ParameterType;
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            var parses = type == typeof(string) || Type.GetTypeCode(type) switch
+            {
+                TypeCode.Int32 => int.TryParse(value, inv, out _),
+                TypeCode.Int64 => long.TryParse(value, inv, out _),
+                TypeCode.Double => double.TryParse(value, inv, out _),
+                TypeCode.Decimal => decimal.TryParse(value, inv, out _),
+                TypeCode.Boolean => bool.TryParse(value, out _),
+                _ => true,
+            };
+            if (!parses)
+            {
+                var name = Type.GetTypeCode(type) switch
+                {
+                    TypeCode.Int32 => "int", TypeCode.Int64 => "long", TypeCode.Double => "double", TypeCode.Decimal => "decimal", TypeCode.Boolean => "bool", _ => type.Name,
+                };
+                return $"Failed to bind parameter \"{name}{(type != p.ParameterInfo.ParameterType ? "?" : "")} {p.Name}\" from \"{value}\".";
+            }
+        }
+        return null;
     }
 
     /// <summary>

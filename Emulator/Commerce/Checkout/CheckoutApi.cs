@@ -38,7 +38,7 @@ public sealed class CheckoutApi : IFeatureModule
         var c = routes.Checkout;
         var J = CheckoutJson.Default;
 
-        c.MapPost("/checkout", async (HttpRequest req, Caller caller, CheckoutEngine engine) =>
+        c.MapPost("/checkout", async Task<IResult> (HttpRequest req, Caller caller, CheckoutEngine engine) =>
         {
             var org = caller.RequireSecret();
             var body = await BodyReader.ReadAsync(req, required: true);
@@ -62,7 +62,7 @@ public sealed class CheckoutApi : IFeatureModule
             return TypedResults.Json(System.Text.Json.JsonSerializer.Deserialize(answer, J.CheckoutSessionJson)!, J.CheckoutSessionJson);
         }).Produces<CheckoutSessionJson>(200, "application/json").WithTags("Checkout").WithName("postCheckout").WithSummary("Create a checkout session for an admitted participant");
 
-        c.MapPost("/payments/cancellations", async (HttpRequest req, Caller caller, CheckoutEngine engine) =>
+        c.MapPost("/payments/cancellations", async Task<IResult> (HttpRequest req, Caller caller, CheckoutEngine engine) =>
         {
             var org = caller.RequireSecret();
             var body = await BodyReader.ReadAsync(req, required: true);
@@ -78,7 +78,7 @@ public sealed class CheckoutApi : IFeatureModule
             return TypedResults.Json(System.Text.Json.JsonSerializer.Deserialize(answer, J.CancellationJson)!, J.CancellationJson);
         }).Produces<CancellationJson>(200, "application/json").WithTags("Payments").WithName("postPaymentsCancellations").WithSummary("Cancel an order (a paid one is refunded in full and emits order.cancelled)");
 
-        c.MapPost("/payments/refunds", async (HttpRequest req, Caller caller, CheckoutEngine engine) =>
+        c.MapPost("/payments/refunds", async Task<IResult> (HttpRequest req, Caller caller, CheckoutEngine engine) =>
         {
             var org = caller.RequireSecret();
             var body = await BodyReader.ReadAsync(req, required: true);
