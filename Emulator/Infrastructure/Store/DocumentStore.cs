@@ -240,8 +240,15 @@ public sealed partial class DocumentStore : IDisposable
         }
     }
 
-    /// <summary>Every committed document of a slot (file, overlaid by queued commits), in insertion order.</summary>
+    /// <summary>Every committed document of a slot (file, overlaid by queued commits), in insertion order. Holds
+    /// <see cref="_commitLock"/> across both reads: otherwise a leader could commit a queued transaction and drop it from the
+    /// overlay between the file read and the overlay read, and the result would miss it (a lost update on rollback).</summary>
     private List<(string Id, IDocument Doc, long Seq)> Committed(Slot slot)
+    {
+        lock (_commitLock) return CommittedLocked(slot);
+    }
+
+    private List<(string Id, IDocument Doc, long Seq)> CommittedLocked(Slot slot)
     {
         var name = CollectionName(slot, _gen);
         var byId = new Dictionary<string, (IDocument Doc, long Seq)>(StringComparer.Ordinal);
