@@ -50,14 +50,14 @@ public sealed class AudiencesAdminApi : IFeatureModule
         var log = services.GetRequiredService<ILogger<AudiencesAdminApi>>();
         foreach (var node in orgSeed["audiences"] as JsonArray ?? [])
         {
-            var body = BodyReader.Parse(node?.ToJsonString());
+            var body = BodyReader.ParseCached(node?.ToJsonString());
             var input = ReadAudience(body, create: true);
             if (body.HasIssues) { log.LogWarning("Seed: organization {Org}: invalid audience skipped: {Entry}", org.Name, node?.ToJsonString()); continue; }
             engine.Create(org.Id, input, "seed");
         }
         foreach (var node in orgSeed["loyaltyTiers"] as JsonArray ?? [])
         {
-            var body = BodyReader.Parse(node?.ToJsonString());
+            var body = BodyReader.ParseCached(node?.ToJsonString());
             var (groupName, attribute, tiers) = ReadTiers(body);
             if (body.HasIssues) { log.LogWarning("Seed: organization {Org}: invalid loyaltyTiers entry skipped: {Entry}", org.Name, node?.ToJsonString()); continue; }
             engine.SaveTiers(org.Id, null, groupName!, attribute!, tiers, "seed");

@@ -464,7 +464,7 @@ public sealed class ProductsAdminApi : IFeatureModule
                 var x = (JsonObject)node.DeepClone();
                 x["url"] ??= "https://example.com/products/" + Uri.EscapeDataString(name.ToLowerInvariant().Replace(' ', '-'));
                 foreach (var v in x["variants"] as JsonArray ?? []) if (v is JsonObject vo) vo["inventoryPolicy"] ??= InventoryPolicies.Deny;
-                var body = BodyReader.Parse(x.ToJsonString());
+                var body = BodyReader.ParseCached(x.ToJsonString());
                 var input = ReadProduct(body, org.Id, cat);
                 body.ThrowIfInvalid();
                 var p = cat.CreateProduct(org.Id, input, "seed");

@@ -118,16 +118,36 @@ public sealed class IdGenerator(DocumentStore store, EmulatorClock clock)
     }
 
     /// <summary>A stable value derived from a name only (no counter): organization ids and well-known keys.</summary>
+    /// <remarks>Pure, so memoized (a reset re-derives the same organization keys and seeded ids every time); the caller
+    /// gets its own copy.</remarks>
     public static byte[] Derive(string purpose, string name)
+        => (byte[])Memo(DerivedBytes, purpose, name, static (p, n) => DeriveUncached(p, n)).Clone();
+
+    private static byte[] DeriveUncached(string purpose, string name)
         => HMACSHA256.HashData(Encoding.UTF8.GetBytes("fanfare-emulator/" + purpose), Encoding.UTF8.GetBytes(name));
 
     /// <summary>Name-based UUID (version 8 layout over SHA-256), stable for the same name on every machine.</summary>
-    public static string DeriveUuid(string purpose, string name)
+    public static string DeriveUuid(string purpose, string name) => Memo(DerivedUuids, purpose, name, static (p, n) =>
     {
-        var b = Derive(purpose, name).AsSpan(0, 16).ToArray();
+        var b = DeriveUncached(p, n).AsSpan(0, 16).ToArray();
         b[6] = (byte)(0x80 | (b[6] & 0x0F));
         b[8] = (byte)(0x80 | (b[8] & 0x3F));
         return FormatUuid(b);
+    });
+
+    // Bounded memo tables for the pure derivations above (cleared when full: names include sandbox names and seed scopes).
+    private const int MemoLimit = 8192;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), byte[]> DerivedBytes = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> DerivedUuids = new();
+
+    private static T Memo<T>(System.Collections.Concurrent.ConcurrentDictionary<(string, string), T> table, string purpose, string name,
+        Func<string, string, T> compute)
+    {
+        if (table.TryGetValue((purpose, name), out var v)) return v;
+        v = compute(purpose, name);
+        if (table.Count >= MemoLimit) table.Clear();
+        table.TryAdd((purpose, name), v);
+        return v;
     }
 
     private static string FormatUuid(ReadOnlySpan<byte> b)
