@@ -93,8 +93,6 @@ public sealed partial class DocumentStore : IDisposable
         public readonly long? NewGeneration = newGeneration;
         public readonly Journal Journal = journal;
         public volatile bool Done;
-        /// <summary>The previous leader handed the commit to this transaction's thread (set under the tx's own monitor).</summary>
-        public volatile bool Lead;
         public Exception? Error;
     }
 
@@ -377,28 +375,19 @@ public sealed partial class DocumentStore : IDisposable
 
     /// <summary>
     /// Returns once <paramref name="tx"/> is in the file: committed by the current leader, or by this thread as the next
-    /// one. Each follower sleeps on its own transaction's monitor and is woken exactly once: when its transaction is
-    /// committed, or when the finishing leader hands it the commit (the oldest queued transaction's thread leads next).
-    /// (Waking every follower after each commit, as <c>PulseAll</c> on one lock did, cost a third of the CPU of a queue
-    /// entry with 32 concurrent requests on two cores: dozens of threads woke, fought for the lock and slept again.)
+    /// one. Followers sleep on <see cref="_pendingLock"/> (<c>Monitor.Wait</c> does not spin: on two cores, dozens of
+    /// requests spinning on the commit lock would take the CPU the leader needs).
     /// </summary>
     private void WaitCommitted(PendingTx tx)
     {
-        bool lead;
-        lock (_pendingLock)
+        while (true)
         {
-            lead = !tx.Done && !_leading;
-            if (lead) _leading = true;
-        }
-        if (!lead && !tx.Done)
-        {
-            lock (tx)
-                while (!tx.Done && !tx.Lead) Monitor.Wait(tx);
-            lead = !tx.Done; // handed the lead while still queued (only the leader dequeues, so it is still queued)
-        }
-        if (lead)
-        {
-            PendingTx? next = null;
+            lock (_pendingLock)
+            {
+                while (!tx.Done && _leading) Monitor.Wait(_pendingLock);
+                if (tx.Done) break;
+                _leading = true;
+            }
             try
             {
                 lock (_commitLock) Lead();
@@ -407,15 +396,9 @@ public sealed partial class DocumentStore : IDisposable
             {
                 lock (_pendingLock)
                 {
-                    if (_queue.Count > 0) next = _queue[0]; // keeps _leading: the lead passes to that transaction's thread
-                    else _leading = false;
+                    _leading = false;
+                    Monitor.PulseAll(_pendingLock);
                 }
-                if (next is not null)
-                    lock (next)
-                    {
-                        next.Lead = true;
-                        Monitor.Pulse(next);
-                    }
             }
         }
         if (tx.Error is { } error)
@@ -466,8 +449,6 @@ public sealed partial class DocumentStore : IDisposable
                 tx.Done = true;
             }
         }
-        foreach (var tx in txs)
-            lock (tx) Monitor.Pulse(tx);
     }
 
     private void WriteAll(List<PendingTx> txs)
