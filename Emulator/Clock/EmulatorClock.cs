@@ -128,19 +128,18 @@ public sealed class ClockState
 public sealed class OrganizationClocks
 {
     private readonly object _sync = new();
-    private Dictionary<string, EmulatorClock> _byOrg = new(StringComparer.Ordinal);
+    // Copy-on-write: writers (under _sync) publish a new dictionary; readers take no lock (every request reads the
+    // clock several times, and a contended lock here spun on two cores under the queue-entry load).
+    private volatile Dictionary<string, EmulatorClock> _byOrg = new(StringComparer.Ordinal);
 
     public EmulatorClock? Get(string? organizationId)
     {
         if (organizationId is null) return null;
-        lock (_sync) return _byOrg.TryGetValue(organizationId, out var c) ? c : null;
+        return _byOrg.TryGetValue(organizationId, out var c) ? c : null;
     }
 
     /// <summary>Every distinct clock other than the global one.</summary>
-    public List<EmulatorClock> All()
-    {
-        lock (_sync) return _byOrg.Values.Distinct().ToList();
-    }
+    public List<EmulatorClock> All() => _byOrg.Values.Distinct().ToList();
 
     public void Set(IEnumerable<string> organizationIds, EmulatorClock clock)
     {
@@ -154,12 +153,17 @@ public sealed class OrganizationClocks
 
     public void Remove(IEnumerable<string> organizationIds)
     {
-        lock (_sync) foreach (var id in organizationIds) _byOrg.Remove(id);
+        lock (_sync)
+        {
+            var copy = new Dictionary<string, EmulatorClock>(_byOrg, StringComparer.Ordinal);
+            foreach (var id in organizationIds) copy.Remove(id);
+            _byOrg = copy;
+        }
     }
 
     public void Clear()
     {
-        lock (_sync) _byOrg.Clear();
+        lock (_sync) _byOrg = new Dictionary<string, EmulatorClock>(StringComparer.Ordinal);
     }
 }
 
