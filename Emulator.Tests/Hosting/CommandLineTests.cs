@@ -13,7 +13,8 @@ namespace Fanfare.Emulator.Tests.Hosting;
 /// </summary>
 public sealed class CommandLineTests(EmulatorServer emu) : IClassFixture<EmulatorServer>
 {
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    /// <summary>Runs the command line in-process: exit code, stdout, stderr (also used by the snapshot start-up tests).</summary>
+    internal static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
@@ -21,7 +22,8 @@ public sealed class CommandLineTests(EmulatorServer emu) : IClassFixture<Emulato
         return (code, o.ToString(), e.ToString());
     }
 
-    private static string[] FreePortArgs()
+    /// <summary>The four port options on free loopback ports.</summary>
+    internal static string[] FreePortArgs()
     {
         var listeners = Enumerable.Range(0, 4).Select(_ => { var l = new TcpListener(IPAddress.Loopback, 0); l.Start(); return l; }).ToList();
         var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToList();

@@ -16,21 +16,9 @@ public sealed class SnapshotStartupTests
 {
     private static readonly DateTimeOffset T0 = new(2031, 6, 1, 8, 0, 0, TimeSpan.Zero);
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = await EmulatorCommandLine.RunAsync(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => Fanfare.Emulator.Tests.Hosting.CommandLineTests.RunAsync(args);
 
-    private static string[] FreePortArgs()
-    {
-        var listeners = Enumerable.Range(0, 4).Select(_ => { var l = new TcpListener(IPAddress.Loopback, 0); l.Start(); return l; }).ToList();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToList();
-        listeners.ForEach(l => l.Stop());
-        return ["--admin-port", ports[0].ToString(), "--consumer-port", ports[1].ToString(), "--beacon-port", ports[2].ToString(), "--checkout-port", ports[3].ToString()];
-    }
+    private static string[] FreePortArgs() => Fanfare.Emulator.Tests.Hosting.CommandLineTests.FreePortArgs();
 
     [Fact]
     public async Task An_emulator_started_with_a_snapshot_file_holds_that_state_instead_of_the_seed()
