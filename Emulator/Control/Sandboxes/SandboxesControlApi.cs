@@ -41,6 +41,17 @@ public sealed class SandboxesControlApi : IFeatureModule
     /// <summary>An import gives the sandboxes their clocks itself (<see cref="SandboxService.ReloadClocks"/>).</summary>
     public void OnStateReplaced(IServiceProvider services) { }
 
+    /// <summary>Runs one of <see cref="ClockApi"/>'s moves (advance, freeze, set) on the sandbox's clock, its due work on
+    /// the way, and writes the new setting into the sandbox's document.</summary>
+    private static async Task<IResult> ChangeClock(string id, HttpRequest req, SandboxService svc, Scheduler scheduler,
+        Func<HttpRequest, EmulatorClock, Func<DateTimeOffset, Task>, Task<IResult>> move)
+    {
+        var clock = svc.ClockOf(svc.Get(id));
+        var result = await move(req, clock, t => scheduler.AdvanceToAsync(clock, t));
+        svc.SaveClock(id);
+        return result;
+    }
+
     /// <summary>A sandbox as every endpoint returns it.</summary>
     public static object View(Sandbox s, SandboxService svc, OrganizationDirectory orgs) => new
     {
@@ -110,27 +121,12 @@ public sealed class SandboxesControlApi : IFeatureModule
         c.MapGet("", (string id, SandboxService svc) => Results.Json(ClockApi.State(svc.ClockOf(svc.Get(id)))))
             .WithName("emulatorSandboxClockGet");
         // Every change of the clock is written into the sandbox's document (Sandbox.Clock): it survives a restart.
-        c.MapPost("/advance", async (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
-        {
-            var clock = svc.ClockOf(svc.Get(id));
-            var result = await ClockApi.Advance(req, clock, t => scheduler.AdvanceToAsync(clock, t));
-            svc.SaveClock(id);
-            return result;
-        }).WithName("emulatorSandboxClockAdvance");
-        c.MapPost("/freeze", async (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
-        {
-            var clock = svc.ClockOf(svc.Get(id));
-            var result = await ClockApi.Freeze(req, clock, t => scheduler.AdvanceToAsync(clock, t));
-            svc.SaveClock(id);
-            return result;
-        }).WithName("emulatorSandboxClockFreeze");
-        c.MapPost("/set", async (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
-        {
-            var clock = svc.ClockOf(svc.Get(id));
-            var result = await ClockApi.Set(req, clock, t => scheduler.AdvanceToAsync(clock, t));
-            svc.SaveClock(id);
-            return result;
-        }).WithName("emulatorSandboxClockSet");
+        c.MapPost("/advance", (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
+            ChangeClock(id, req, svc, scheduler, ClockApi.Advance)).WithName("emulatorSandboxClockAdvance");
+        c.MapPost("/freeze", (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
+            ChangeClock(id, req, svc, scheduler, ClockApi.Freeze)).WithName("emulatorSandboxClockFreeze");
+        c.MapPost("/set", (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
+            ChangeClock(id, req, svc, scheduler, ClockApi.Set)).WithName("emulatorSandboxClockSet");
         c.MapPost("/reset", (string id, SandboxService svc) =>
         {
             var clock = svc.ClockOf(svc.Get(id));
