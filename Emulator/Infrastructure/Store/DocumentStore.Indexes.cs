@@ -31,25 +31,22 @@ public sealed class StoreReadCache<TKey, TValue>(DocumentStore store, int capaci
     /// <paramref name="compute"/>'s (run under the store lock) which is then cached.</summary>
     public TValue Get(TKey key, Func<TValue> compute)
     {
-        var now = store.ChangeStamp;
-        // A thread that holds the store lock (an engine step, a transaction) may be looking at its own uncommitted writes:
-        // it reads the store, not the cache.
-        if (!Monitor.IsEntered(store.Sync) && _entries.TryGetValue(key, out var hit) && hit.Stamp == now) return hit.Value;
+        if (TryGet(key, out var cached)) return cached;
         lock (store.Sync)
         {
             var stamp = store.ChangeStamp;
             var value = compute();
-            if (store.InTransaction) return value; // uncommitted state: not for other readers
-            if (_entries.Count >= capacity) _entries.Clear();
-            _entries[key] = (stamp, value);
+            Set(key, stamp, value);
             return value;
         }
     }
 
-    /// <summary>The cached value of <paramref name="key"/> when the store has not changed since it was computed.</summary>
+    /// <summary>The cached value of <paramref name="key"/> when the store has not changed since it was computed. A thread
+    /// that holds the store lock (an engine step, a transaction) may be looking at its own uncommitted writes: it reads
+    /// the store, not the cache.</summary>
     public bool TryGet(TKey key, out TValue value)
     {
-        if (store.ChangeStamp is var now && !Monitor.IsEntered(store.Sync) && _entries.TryGetValue(key, out var hit) && hit.Stamp == now)
+        if (!Monitor.IsEntered(store.Sync) && _entries.TryGetValue(key, out var hit) && hit.Stamp == store.ChangeStamp)
         {
             value = hit.Value;
             return true;
@@ -61,7 +58,7 @@ public sealed class StoreReadCache<TKey, TValue>(DocumentStore store, int capaci
     /// <summary>Caches <paramref name="value"/>, computed under the store lock at <paramref name="stamp"/> (read under the same hold).</summary>
     public void Set(TKey key, long stamp, TValue value)
     {
-        if (store.InTransaction) return;
+        if (store.InTransaction) return; // uncommitted state: not for other readers
         if (_entries.Count >= capacity) _entries.Clear();
         _entries[key] = (stamp, value);
     }
