@@ -17,12 +17,11 @@ public sealed partial class PublishedBinaryTests
         var root = DockerfileSpec.RepositoryRoot();
         var docker = DockerfileSpec.Load(Path.Combine(root, "Dockerfile"));
         var work = Directory.CreateTempSubdirectory("fanfare-crash-");
-        var publishDir = Path.Combine(work.FullName, "app");
         var dataDir = Directory.CreateDirectory(Path.Combine(work.FullName, "data")).FullName;
         var processes = new List<ChildProcess>();
         try
         {
-            await PublishAsync(root, docker, publishDir);
+            var publishDir = await PublishedAsync(root, docker);
             var ports = FreePorts(4);
             var env = ChildProcess.CleanEnvironment(docker.Env, new Dictionary<string, string>
             {

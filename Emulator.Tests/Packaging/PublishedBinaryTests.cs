@@ -26,12 +26,11 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
         var root = DockerfileSpec.RepositoryRoot();
         var docker = DockerfileSpec.Load(Path.Combine(root, "Dockerfile"));
         var work = Directory.CreateTempSubdirectory("fanfare-packaging-");
-        var publishDir = Path.Combine(work.FullName, "app");
         var dataDir = Directory.CreateDirectory(Path.Combine(work.FullName, "data")).FullName;
         var processes = new List<ChildProcess>();
         try
         {
-            await PublishAsync(root, docker, publishDir);
+            var publishDir = await PublishedAsync(root, docker);
 
             Assert.Equal("dotnet", docker.Entrypoint[0]);
             Assert.True(File.Exists(Path.Combine(publishDir, docker.Entrypoint[1])), $"{docker.Entrypoint[1]} is missing from the publish output");
@@ -103,6 +102,30 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
             foreach (var p in processes) await p.DisposeAsync();
             try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    private static readonly SemaphoreSlim PublishGate = new(1, 1);
+    private static string? _published;
+
+    /// <summary>
+    /// The Dockerfile's publish output, made once per test run and shared by this class's tests (they only read it; each
+    /// keeps its data in a folder of its own): a ReadyToRun publish takes minutes. Deleted when the test process exits.
+    /// </summary>
+    private async Task<string> PublishedAsync(string root, DockerfileSpec docker)
+    {
+        await PublishGate.WaitAsync();
+        try
+        {
+            if (_published is not null) return _published;
+            var dir = Directory.CreateTempSubdirectory("fanfare-publish-").FullName;
+            await PublishAsync(root, docker, dir);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            };
+            return _published = dir;
+        }
+        finally { PublishGate.Release(); }
     }
 
     /// <summary><c>dotnet publish …</c> exactly as the Dockerfile's build stage runs it, with the output folder replaced.</summary>
