@@ -85,6 +85,7 @@ public sealed class QueueFixture : IAsyncDisposable
             // 2. N concurrent entries, one per consumer.
             var statuses = new string?[n];
             var positions = new int[n];
+            var cpuBefore = emu.CpuMs();
             var entries = await Load.RunEachAsync(workers, n, async (i, ct) =>
             {
                 var r = await EnterAsync(consumer, pk, queueId, tokens[i], ct);
@@ -92,6 +93,7 @@ public sealed class QueueFixture : IAsyncDisposable
                 positions[i] = r.Position ?? 0;
                 return r.Code;
             });
+            var cpuPerEntry = (emu.CpuMs() - cpuBefore) / n;
 
             // 3. Correctness: 0 lost, 0 duplicate positions (responses and the emulator's own participant list).
             var problems = new List<string>();
@@ -120,6 +122,7 @@ public sealed class QueueFixture : IAsyncDisposable
                 new(scenario, $"setup: {n} POST /auth/guest", guests.Seconds * 1000, "ms", $"{n / guests.Seconds:0} sessions/s, {workers} workers"),
             };
             rows.AddRange(entries.Rows(scenario, $"POST /queues/{{id}}/enter ×{n}"));
+            rows.Add(new(scenario, "emulator CPU per entry", cpuPerEntry, "ms", "user + system time of the emulator process over the entries ÷ N"));
             rows.Add(new(scenario, "check: 0 lost, 0 duplicate positions", n, "QUEUED", $"positions exactly 1..{n} in the responses and in /_emulator/distributions/{{id}}/participants"));
             return new QueueFixture
             {
@@ -230,9 +233,11 @@ public sealed class QueueAdvanceScenario : IScenario
             const int seconds = 86_400;
             using var slow = q.Emulator.Client(q.Emulator.AdminPort, 1);
             slow.Timeout = TimeSpan.FromMinutes(30); // bounded, but an advance may take long
+            var cpuBefore = q.Emulator.CpuMs();
             var watch = Stopwatch.StartNew();
             await Http.SendJsonAsync(slow, HttpMethod.Post, "/_emulator/clock/advance", $"{{\"seconds\":{seconds}}}");
             var ms = watch.Elapsed.TotalMilliseconds;
+            var cpu = q.Emulator.CpuMs() - cpuBefore;
 
             var participants = await QueueFixture.ParticipantsAsync(q.Admin, q.QueueId);
             var admitted = participants.Count(p => p?["grantedAt"] is not null);
@@ -242,6 +247,7 @@ public sealed class QueueAdvanceScenario : IScenario
             return
             [
                 new(Name, "POST /_emulator/clock/advance 86400 s (wall clock)", ms, "ms", $"{q.Count} queued, admitRate {QueueFixture.AdmitRatePerMinute}/min, grants {QueueFixture.AdmissionExpirationSeconds} s"),
+                new(Name, "emulator CPU during the advance", cpu, "ms", "user + system time of the emulator process (all threads)"),
                 new(Name, "admitted during the advance", admitted, "consumers", $"{note}; now {string.Join(" ", byStatus)}"),
             ];
         }
