@@ -1,4 +1,5 @@
 using Fanfare.Emulator.Infrastructure.Errors;
+using Fanfare.Emulator.Infrastructure.Store;
 
 namespace Fanfare.Emulator.Hosting;
 
@@ -6,9 +7,14 @@ namespace Fanfare.Emulator.Hosting;
 /// Renders <see cref="ApiException"/> as its contract body, bad request framing as the std 400, and anything unexpected
 /// as 500 <c>{"error":"Internal server error"}</c> (logged). Unknown routes get 404 <c>{"error":"Not found"}</c> from the
 /// fallback endpoint; 503 <c>{"error":"Emulator is starting"}</c> until the seed is loaded.
+/// <para>It also holds each request's store commits (<see cref="DocumentStore.DeferCommits"/>): the request's
+/// transactions do not block a thread until their group commit is in the file; the response's first byte waits for it
+/// instead (<c>OnStarting</c>), and the request ends only after every write it made is committed.</para>
 /// </summary>
-public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> log, EmulatorState state, ILoggerFactory loggers)
+public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> log, EmulatorState state, ILoggerFactory loggers, DocumentStore store)
 {
+    private static readonly Func<object, Task> WhenCommitted = static scope => ((DocumentStore.CommitScope)scope).WhenCommittedAsync();
+
     private bool _timelineReported;
 
     public async Task InvokeAsync(HttpContext ctx)
@@ -18,6 +24,21 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             await ApiErrors.Result(503, "Emulator is starting").ExecuteAsync(ctx);
             return;
         }
+        var commits = store.DeferCommits();
+        ctx.Response.OnStarting(WhenCommitted, commits);
+        try
+        {
+            await InvokeCoreAsync(ctx);
+            await commits.WhenCommittedAsync(); // writes made after the response started
+        }
+        finally
+        {
+            commits.Close();
+        }
+    }
+
+    private async Task InvokeCoreAsync(HttpContext ctx)
+    {
         try
         {
             await next(ctx);

@@ -61,32 +61,36 @@ public sealed class DataDirectoryException(string message) : Exception(message);
 /// </summary>
 public sealed partial class DocumentStore : IDisposable
 {
-    private sealed class Entry(IDocument doc, long seq)
+    internal sealed class Entry(IDocument doc, long seq)
     {
         public IDocument Doc = doc;
         public readonly long Seq = seq;
     }
 
-    private readonly record struct Slot(string Partition, Type Type);
+    internal readonly record struct Slot(string Partition, Type Type);
 
     /// <summary>What the outermost transaction handed out or changed, to put back if it throws.</summary>
-    private sealed class Journal
+    internal sealed class Journal
     {
         public readonly HashSet<(Slot, string)> Docs = [];
         public readonly HashSet<Slot> Kinds = [];
         public readonly Dictionary<(Slot, string), IDocument> Removed = [];
         /// <summary>Documents written or deleted: snapshotted once each, at commit, as memory then holds them.</summary>
         public readonly HashSet<(Slot, string)> Dirty = [];
+        /// <summary>Documents this transaction added that were not stored before it (nor queued): written with a LiteDB
+        /// insert, which skips the lookup an upsert makes (or not written at all when the transaction also deleted them).</summary>
+        public readonly HashSet<(Slot, string)> Created = [];
         public bool Cleared;
         /// <summary>The tables as the transaction found them before it cleared the store (the committed state then).</summary>
         public Dictionary<Slot, OrderedDictionary<string, Entry>>? BeforeClear;
     }
 
-    /// <summary>One document as a committed transaction leaves it: its JSON (null: deleted) under its collection's name.</summary>
-    private sealed record PendingWrite(Slot Slot, string Collection, string Id, long Seq, byte[]? Json);
+    /// <summary>One document as a committed transaction leaves it: its JSON (null: deleted) under its collection's name;
+    /// <paramref name="Created"/>: not in the file before this transaction (an insert).</summary>
+    internal sealed record PendingWrite(Slot Slot, string Collection, string Id, long Seq, byte[]? Json, bool Created = false);
 
     /// <summary>A transaction done in memory, waiting for (or past) its LiteDB commit.</summary>
-    private sealed class PendingTx(long no, List<PendingWrite> writes, long? newGeneration, Journal journal)
+    internal sealed class PendingTx(long no, List<PendingWrite> writes, long? newGeneration, Journal journal)
     {
         public readonly long No = no;
         public readonly List<PendingWrite> Writes = writes;
@@ -94,6 +98,8 @@ public sealed partial class DocumentStore : IDisposable
         public readonly Journal Journal = journal;
         public volatile bool Done;
         public Exception? Error;
+        /// <summary>Completed (never faulted) once the transaction is <see cref="Done"/>; what a deferred waiter awaits.</summary>
+        public readonly TaskCompletionSource Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private readonly record struct Overlay(byte[]? Json, long Seq, long TxNo);
@@ -125,8 +131,10 @@ public sealed partial class DocumentStore : IDisposable
     private List<PendingTx> _queue = [];
     private readonly Dictionary<string, Dictionary<string, Overlay>> _overlay = new(StringComparer.OrdinalIgnoreCase);
     private long _txNo;
-    /// <summary>A thread is writing queued transactions (under <see cref="_pendingLock"/>).</summary>
-    private bool _leading;
+    /// <summary>A thread-pool work item is committing queued transactions for deferred waiters (under <see cref="_pendingLock"/>).</summary>
+    private bool _committing;
+    /// <summary>The request whose commit waits are deferred (<see cref="DeferCommits"/>) in this async flow, if any.</summary>
+    private readonly AsyncLocal<CommitScope?> _deferred = new();
     /// <summary>Collections whose indexes were ensured (commit leader only).</summary>
     private readonly HashSet<string> _ensured = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Names of the collections in the file (commit leader only; LiteDB's own check runs a query).</summary>
@@ -155,14 +163,19 @@ public sealed partial class DocumentStore : IDisposable
         if (StaleCollections().Count > 0) ScheduleBackground(DropStale);
     }
 
+    /// <summary>The collation of a new database file: invariant culture, ordinal (ids compare as the in-memory tables
+    /// compare them; cheaper index inserts than LiteDB's culture-aware, case-insensitive default). A file keeps the
+    /// collation it was created with.</summary>
+    private static readonly Collation Ordinal = new(System.Globalization.CultureInfo.InvariantCulture.LCID, System.Globalization.CompareOptions.Ordinal);
+
     /// <summary>Opens <c>{dataDirectory}/emulator.db</c>, or a private in-memory database.</summary>
     public static DocumentStore Open(bool inMemory, string dataDirectory, IEnumerable<Assembly>? assemblies = null)
     {
-        if (inMemory) return new DocumentStore(new LiteDatabase(new MemoryStream()), assemblies);
+        if (inMemory) return new DocumentStore(new LiteDatabase(new LiteDB.Engine.LiteEngine(new LiteDB.Engine.EngineSettings { DataStream = new MemoryStream(), Collation = Ordinal })), assemblies);
         if (LegacyDataMessage(dataDirectory) is { } message) throw new DataDirectoryException(message);
         Directory.CreateDirectory(dataDirectory);
         var file = Path.Combine(dataDirectory, "emulator.db");
-        return new DocumentStore(new LiteDatabase(new ConnectionString { Filename = file, Connection = ConnectionType.Direct }), assemblies);
+        return new DocumentStore(new LiteDatabase(new ConnectionString { Filename = file, Connection = ConnectionType.Direct, Collation = Ordinal }), assemblies);
     }
 
     /// <summary>
@@ -320,7 +333,11 @@ public sealed partial class DocumentStore : IDisposable
                 if (--_depth == 0) { _journal = null; _changeStamp++; }
             }
         }
-        if (pending is not null) WaitCommitted(pending);
+        if (pending is not null)
+        {
+            if (_deferred.Value is { } scope && scope.Defer(pending)) StartCommitter();
+            else WaitCommitted(pending);
+        }
         if (deliberate is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(deliberate);
         return result;
     }
@@ -352,9 +369,11 @@ public sealed partial class DocumentStore : IDisposable
         foreach (var (slot, id) in journal.Dirty)
         {
             var name = CollectionName(slot, generation);
+            // (after a Clear, a document the reset re-creates under the same id is still in the file)
+            var created = journal.Created.Contains((slot, id)) && !(journal.BeforeClear?.GetValueOrDefault(slot)?.ContainsKey(id) ?? false);
             if (Table(slot).TryGetValue(id, out var e))
-                writes.Add(new PendingWrite(slot, name, id, e.Seq, JsonSerializer.SerializeToUtf8Bytes(e.Doc, slot.Type, Json.StoreOptions)));
-            else if (!switching) writes.Add(new PendingWrite(slot, name, id, 0, null)); // (a new generation starts empty)
+                writes.Add(new PendingWrite(slot, name, id, e.Seq, JsonSerializer.SerializeToUtf8Bytes(e.Doc, slot.Type, Json.StoreOptions), created));
+            else if (!switching && !created) writes.Add(new PendingWrite(slot, name, id, 0, null)); // (a new generation starts empty)
         }
         if (!switching)
             foreach (var (slot, id) in removed)
@@ -374,37 +393,120 @@ public sealed partial class DocumentStore : IDisposable
     }
 
     /// <summary>
-    /// Returns once <paramref name="tx"/> is in the file: committed by the current leader, or by this thread as the next
-    /// one. Followers sleep on <see cref="_pendingLock"/> (<c>Monitor.Wait</c> does not spin: on two cores, dozens of
-    /// requests spinning on the commit lock would take the CPU the leader needs).
+    /// Returns once <paramref name="tx"/> is in the file: whoever holds the commit lock first (this thread, another
+    /// waiter or the deferred committer) writes every queued transaction, so after taking the lock the transaction is
+    /// either done or this thread commits it with whatever else is queued.
     /// </summary>
     private void WaitCommitted(PendingTx tx)
     {
+        if (!tx.Done)
+            lock (_commitLock)
+                if (!tx.Done) Lead();
+        ThrowIfFailed(tx);
+    }
+
+    /// <summary>A transaction LiteDB refused: its documents go back to the committed state and the caller gets the error.</summary>
+    private void ThrowIfFailed(PendingTx tx)
+    {
+        if (tx.Error is not { } error) return;
+        lock (_sync) RollBackFailedCommit(tx);
+        throw new IOException($"The store could not write the change: {error.Message}", error);
+    }
+
+    /// <summary>Makes sure a thread-pool work item commits what is queued (for transactions whose waits are deferred).</summary>
+    private void StartCommitter()
+    {
+        lock (_pendingLock)
+        {
+            if (_committing || _queue.Count == 0) return;
+            _committing = true;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static store => store.CommitQueued(), this, preferLocal: false);
+    }
+
+    private void CommitQueued()
+    {
         while (true)
         {
+            lock (_commitLock) Lead();
             lock (_pendingLock)
-            {
-                while (!tx.Done && _leading) Monitor.Wait(_pendingLock);
-                if (tx.Done) break;
-                _leading = true;
-            }
-            try
-            {
-                lock (_commitLock) Lead();
-            }
-            finally
-            {
-                lock (_pendingLock)
+                if (_queue.Count == 0 || _disposed)
                 {
-                    _leading = false;
-                    Monitor.PulseAll(_pendingLock);
+                    _committing = false;
+                    return;
+                }
+        }
+    }
+
+    /// <summary>
+    /// Defers the commit waits of this async flow (one HTTP request) to <see cref="CommitScope.WhenCommittedAsync"/>:
+    /// its transactions return once done in memory and queued for the group commit, and the request awaits them before
+    /// the first byte of its response (see <c>ErrorHandlingMiddleware</c>), so what a client is told was written is in
+    /// the file, as before, without a thread blocked per waiting request. Close the scope when the request ends.
+    /// </summary>
+    public CommitScope DeferCommits()
+    {
+        var scope = new CommitScope(this);
+        _deferred.Value = scope;
+        return scope;
+    }
+
+    /// <summary>Completes once every transaction of this flow's deferred scope (if any) so far is in the file.</summary>
+    public Task WhenCommittedAsync() => _deferred.Value?.WhenCommittedAsync() ?? Task.CompletedTask;
+
+    /// <summary>The transactions of one request whose commit waits are deferred (<see cref="DeferCommits"/>).</summary>
+    public sealed class CommitScope(DocumentStore store)
+    {
+        private readonly List<PendingTx> _pending = [];
+        private bool _closed;
+
+        /// <summary>Takes <paramref name="tx"/>'s wait unless the request is over (work it started that outlives it,
+        /// e.g. a background task that inherited this flow, waits for its own commits).</summary>
+        internal bool Defer(PendingTx tx)
+        {
+            lock (_pending)
+            {
+                if (_closed) return false;
+                _pending.Add(tx);
+                return true;
+            }
+        }
+
+        /// <summary>Completes once every transaction deferred so far is in the file. A transaction LiteDB refused is
+        /// rolled back in memory and its error is thrown (the request then fails with 500).</summary>
+        public Task WhenCommittedAsync()
+        {
+            lock (_pending)
+            {
+                if (_pending.Count == 0) return Task.CompletedTask;
+                if (_pending.TrueForAll(t => t.Done && t.Error is null)) { _pending.Clear(); return Task.CompletedTask; }
+            }
+            return WaitAsync();
+        }
+
+        private async Task WaitAsync()
+        {
+            while (true)
+            {
+                PendingTx[] txs;
+                lock (_pending)
+                {
+                    if (_pending.Count == 0) return;
+                    txs = [.. _pending];
+                    _pending.Clear();
+                }
+                foreach (var tx in txs)
+                {
+                    if (!tx.Done) await tx.Completion.Task.ConfigureAwait(false);
+                    store.ThrowIfFailed(tx);
                 }
             }
         }
-        if (tx.Error is { } error)
+
+        /// <summary>Ends the deferral: later transactions of this flow wait for their own commits.</summary>
+        public void Close()
         {
-            lock (_sync) RollBackFailedCommit(tx);
-            throw new IOException($"The store could not write the change: {error.Message}", error);
+            lock (_pending) _closed = true;
         }
     }
 
@@ -449,16 +551,19 @@ public sealed partial class DocumentStore : IDisposable
                 tx.Done = true;
             }
         }
+        foreach (var tx in txs) tx.Completion.TrySetResult();
     }
 
     private void WriteAll(List<PendingTx> txs)
     {
         long? generation = null;
+        // The last write of each document wins; whether it is in the file is decided by the batch's first write of it.
         var last = new Dictionary<(string, string), PendingWrite>();
         foreach (var tx in txs)
         {
             if (tx.NewGeneration is { } g) generation = g;
-            foreach (var w in tx.Writes) last[(w.Collection, w.Id)] = w;
+            foreach (var w in tx.Writes)
+                last[(w.Collection, w.Id)] = last.TryGetValue((w.Collection, w.Id), out var first) && w.Created != first.Created ? w with { Created = first.Created } : w;
         }
         if (!_db.BeginTrans()) throw new InvalidOperationException("a LiteDB transaction is already open on the commit thread");
         try
@@ -477,14 +582,14 @@ public sealed partial class DocumentStore : IDisposable
                     _existing.Add(group.Key);
                 }
                 var docs = new List<BsonDocument>();
+                var inserts = new List<BsonDocument>();
                 foreach (var w in group)
                 {
-                    if (w.Json is not null) docs.Add(BsonOf(w.Json, w.Id, w.Seq));
-                    else if (!fresh) col.Delete(w.Id);
+                    if (w.Json is not null) (fresh || w.Created ? inserts : docs).Add(BsonOf(w.Json, w.Id, w.Seq));
+                    else if (!fresh && !w.Created) col.Delete(w.Id);
                 }
-                if (docs.Count == 0) continue;
-                if (fresh) col.InsertBulk(docs, docs.Count); // a new generation's collection: nothing to replace
-                else col.Upsert(docs);
+                if (inserts.Count > 0) col.InsertBulk(inserts, inserts.Count); // not in the file (or a new generation's collection)
+                if (docs.Count > 0) col.Upsert(docs);
             }
             _db.Commit();
         }
@@ -734,7 +839,11 @@ public sealed partial class DocumentStore : IDisposable
             Touch(slot, doc.Id);
             Entry entry;
             if (table.TryGetValue(doc.Id, out var existing)) { existing.Doc = doc; entry = existing; }
-            else table[doc.Id] = entry = new Entry(doc, ++_seq);
+            else
+            {
+                table[doc.Id] = entry = new Entry(doc, ++_seq);
+                if (!_journal!.Removed.ContainsKey((slot, doc.Id))) _journal.Created.Add((slot, doc.Id));
+            }
             _journal!.Dirty.Add((slot, doc.Id));
             return doc;
         });
