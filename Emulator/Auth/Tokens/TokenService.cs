@@ -33,9 +33,22 @@ public sealed class TokenService(OrganizationDirectory orgs)
     public Ed25519SecurityKey KeyFor(Organization org) =>
         _keys.GetOrAdd(org.SigningKeySeed, s => Ed25519SecurityKey.FromSeed(Convert.FromBase64String(s)));
 
-    /// <summary>Signs <paramref name="payload"/> (claims in the given order).</summary>
-    public string Sign(Organization org, JsonObject payload) =>
-        _handler.CreateToken(payload.ToJsonString(), new SigningCredentials(KeyFor(org), EdDsaCryptoProvider.Algorithm));
+    /// <summary>Signs <paramref name="payload"/> (claims in the given order). The new token is remembered as verified
+    /// under <paramref name="org"/>'s key (it was just signed with it): its first use — a guest's first queue entry —
+    /// does not verify the signature again; expiry and revocation are checked on every use as always.</summary>
+    public string Sign(Organization org, JsonObject payload)
+    {
+        var token = _handler.CreateToken(payload.ToJsonString(), new SigningCredentials(KeyFor(org), EdDsaCryptoProvider.Algorithm));
+        Remember(token, org);
+        return token;
+    }
+
+    private static void Remember(string token, Organization org)
+    {
+        if (Parse(token) is not { } claims) return;
+        if (Verified.Count >= VerifiedCacheLimit) Verified.Clear();
+        Verified[token] = new VerifiedToken(org.SigningKeySeed, claims);
+    }
 
     /// <summary>
     /// Reads a token's claims without verifying it (null when it is not a JWT). The object may be shared with other
@@ -79,13 +92,8 @@ public sealed class TokenService(OrganizationDirectory orgs)
                 RequireExpirationTime = false, RequireSignedTokens = true, ValidAlgorithms = [EdDsaCryptoProvider.Algorithm],
             }).GetAwaiter().GetResult();
             if (!result.IsValid) return null;
-            var claims = Parse(token);
-            if (claims is not null)
-            {
-                if (Verified.Count >= VerifiedCacheLimit) Verified.Clear();
-                Verified[token] = new VerifiedToken(org.SigningKeySeed, claims);
-            }
-            return claims;
+            Remember(token, org);
+            return Verified.TryGetValue(token, out var now) ? now.Claims : null;
         }
         catch (Exception) { return null; }
     }

@@ -108,6 +108,9 @@ public sealed partial class DocumentStore : IDisposable
     /// <summary>Up to this many documents to delete, a reset rewrites the collections in place; above, it switches generation.</summary>
     private const int InPlaceResetLimit = 256;
     private const string MetaCollection = "_store";
+    /// <summary>Documents written between two background checkpoints (LiteDB's log copied into the data file, with an
+    /// fsync): each checkpoint rewrites every page changed since the last, so fewer checkpoints write hot pages fewer times.</summary>
+    private const int CheckpointEvery = 8000;
     private static readonly string[] IndexedFields = ["organizationId", "distributionId", "consumerId", "sequenceId"];
     private static readonly AsyncLocal<string?> AmbientMode = new();
 
@@ -603,7 +606,7 @@ public sealed partial class DocumentStore : IDisposable
         }
         _writtenSinceCheckpoint += last.Count + 4;
         if (generation is not null) ScheduleBackground(DropStale);
-        if (_writtenSinceCheckpoint >= 2000) ScheduleBackground(Checkpoint);
+        if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
     }
 
     /// <summary>Queues <paramref name="step"/> (run under the commit lock, after whatever is queued before it).</summary>
@@ -621,7 +624,7 @@ public sealed partial class DocumentStore : IDisposable
     {
         lock (_commitLock)
         {
-            if (_disposed || _writtenSinceCheckpoint < 2000) return;
+            if (_disposed || _writtenSinceCheckpoint < CheckpointEvery) return;
             _writtenSinceCheckpoint = 0;
             _db.Checkpoint();
         }
@@ -671,7 +674,7 @@ public sealed partial class DocumentStore : IDisposable
                 _db.DropCollection(name);
                 _writtenSinceCheckpoint += 8;
             }
-        if (_writtenSinceCheckpoint >= 2000) Checkpoint();
+        if (_writtenSinceCheckpoint >= CheckpointEvery) Checkpoint();
     }
 
     /// <summary>A transaction LiteDB refused after it ran: its documents go back to the committed state.</summary>
