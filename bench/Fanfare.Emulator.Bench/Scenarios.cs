@@ -21,7 +21,7 @@ public interface IScenario
 public static class Scenarios
 {
     public static readonly IScenario[] All = [new KestrelRatioScenario(), new StartupScenario(), new ResetScenario(), new GuestScenario(), new RefreshScenario(),
-        new QueueEnterScenario(), new QueueStatusScenario(), new QueueAdvanceScenario(), new ResetAfterConsumersScenario(), new CheckoutScenario()];
+        new QueueEnterScenario(), new QueueStatusScenario(), new QueueAdvanceScenario(), new ResetAfterConsumersScenario(), new CheckoutScenario(), new LiteDbFloorScenario()];
 
     /// <summary>What <c>--quick</c> runs by default: every row of the issue-15 table, nothing else.</summary>
     public static readonly string[] Quick = ["kestrel", "reset", "queue-enter", "queue-status", "queue-advance-24h", "reset-after-consumers"];
