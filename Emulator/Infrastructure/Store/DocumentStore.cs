@@ -44,12 +44,13 @@ public sealed class DataDirectoryException(string message) : Exception(message);
 /// step for concurrent callers (parallel bids never lose an update). A transaction that fails is rolled back in memory:
 /// every object it read or wrote is put back as the committed state holds it, in place (engines keep their references).
 /// <para><b>Group commit.</b> A transaction does its work in memory under the lock and snapshots what it wrote (each dirty
-/// document once, as JSON); then it releases the lock and waits until that snapshot is in the file. Whoever gets the
-/// commit lock first writes every transaction queued so far in one LiteDB transaction (leader/follower), so concurrent
-/// requests share one LiteDB commit while each still answers only after its own writes are committed (a write
-/// acknowledged to a client survives a crash). Queued transactions are committed in the order they ran, so a
-/// transaction that saw another's writes is never durable without them. Until committed, the queued snapshots are the
-/// "committed state" a rollback restores from (file + queue).</para>
+/// document once, as JSON) into a queue; whoever gets the commit lock next writes every transaction queued so far in one
+/// LiteDB transaction, in the order they ran (a transaction that saw another's writes is never durable without them).
+/// Outside a request the caller waits for that: it takes the commit lock itself, and finds its transaction committed or
+/// commits the queue. Inside a request (<see cref="DeferCommits"/>) it does not wait: a thread-pool committer writes the
+/// queue, and the request awaits its transactions before the first byte of its response — either way a write
+/// acknowledged to a client is in the file. Until committed, the queued snapshots are the "committed state" a rollback
+/// restores from (file + queue). A document a transaction created is written with an insert, others with an upsert.</para>
 /// <para><b>Reset generations.</b> <see cref="Clear"/> does not delete documents one by one: the transaction that clears
 /// writes into a new generation of collections (<c>Kind</c> at generation 0, then <c>Kind_1</c>, <c>Kind_2</c> …) and
 /// switches the generation number in the <c>_store</c> collection in the same LiteDB transaction, so a crash leaves
