@@ -7,9 +7,9 @@ namespace Fanfare.Emulator.Hosting;
 /// Renders <see cref="ApiException"/> as its contract body, bad request framing as the std 400, and anything unexpected
 /// as 500 <c>{"error":"Internal server error"}</c> (logged). Unknown routes get 404 <c>{"error":"Not found"}</c> from the
 /// fallback endpoint; 503 <c>{"error":"Emulator is starting"}</c> until the seed is loaded.
-/// <para>It also holds each request's store commits (<see cref="DocumentStore.DeferCommits"/>): the request's
-/// transactions do not block a thread until their group commit is in the file; the response's first byte waits for it
-/// instead (<c>OnStarting</c>), and the request ends only after every write it made is committed.</para>
+/// <para>It also holds the store commits of each request that is not a read (<see cref="DocumentStore.DeferCommits"/>):
+/// the request's transactions do not block a thread until their group commit is in the file; the response's first byte
+/// waits for it instead (<c>OnStarting</c>), and the request ends only after every write it made is committed.</para>
 /// </summary>
 public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> log, EmulatorState state, ILoggerFactory loggers, DocumentStore store)
 {
@@ -22,6 +22,12 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         if (!state.Ready && !(ctx.Request.Path.StartsWithSegments("/_emulator/health") || ctx.Request.Path == "/health"))
         {
             await ApiErrors.Result(503, "Emulator is starting").ExecuteAsync(ctx);
+            return;
+        }
+        // Reads (GET, HEAD) rarely write; one that does waits for its commit in place, as any caller outside a request.
+        if (HttpMethods.IsGet(ctx.Request.Method) || HttpMethods.IsHead(ctx.Request.Method))
+        {
+            await InvokeCoreAsync(ctx);
             return;
         }
         var commits = store.DeferCommits();
