@@ -170,12 +170,13 @@ public sealed class DataModeModule : Hosting.IFeatureModule
 }
 
 /// <summary>
-/// The session an access token names, in whichever mode holds it, cached until the store changes: a logout, a refresh-token
-/// reuse revocation or a reset is a write, so the very next request reads the session again.
+/// The session an access token names, in whichever mode holds it, cached until a session is written (or a reset or
+/// rollback): a logout, a refresh-token reuse revocation or a reset writes one, so the very next request reads it again;
+/// other writes (queue entries, events) leave the cache valid.
 /// </summary>
 public sealed class SessionLookup(DocumentStore store)
 {
-    private readonly StoreReadCache<string, (ConsumerSession Session, string Mode)?> _sessions = new(store);
+    private readonly StoreReadCache<string, (ConsumerSession Session, string Mode)?> _sessions = new(store, dependsOn: typeof(ConsumerSession));
 
     public (ConsumerSession Session, string Mode)? Find(string sessionId) =>
         _sessions.Get(sessionId, () => store.FindInAnyMode<ConsumerSession>(sessionId));

@@ -78,10 +78,10 @@ public enum CredentialKind { None, Publishable, Secret }
 /// <summary>Finds organizations by id or key.</summary>
 public sealed class OrganizationDirectory(DocumentStore store)
 {
-    // Every request resolves its key (and a token's organization): both are cached until the store changes (any write), so
-    // a rotated key, a deleted sandbox organization or a reset is seen on the very next request.
-    private readonly StoreReadCache<string, (Organization Org, CredentialKind Kind, string Environment)?> _byKey = new(store);
-    private readonly StoreReadCache<string, Organization?> _byId = new(store);
+    // Every request resolves its key (and a token's organization): both are cached until an organization is written (or
+    // a reset or rollback), so a rotated key, a deleted sandbox organization or a reset is seen on the very next request.
+    private readonly StoreReadCache<string, (Organization Org, CredentialKind Kind, string Environment)?> _byKey = new(store, dependsOn: typeof(Organization));
+    private readonly StoreReadCache<string, Organization?> _byId = new(store, dependsOn: typeof(Organization));
 
     public Organization? ById(string? id) => id is null ? null : _byId.Get(id, () => store.Get<Organization>(id));
 

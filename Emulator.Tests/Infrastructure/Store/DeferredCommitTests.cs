@@ -111,3 +111,60 @@ public sealed class DeferredCommitTests : IDisposable
         Assert.Equal(3, reopened.Count<ProbeDocument>());
     }
 }
+
+/// <summary>
+/// Issue 15 (queue-entry row): a read cache that names the document kinds it reads (<c>StoreReadCache(dependsOn: …)</c>,
+/// the credential caches) stays valid across writes of other kinds — a queue entry no longer makes every request resolve
+/// its key and session under the store lock — and is recomputed after a write of its kind, a reset or a rollback.
+/// </summary>
+public sealed class KindStampTests
+{
+    private sealed class OtherDocument : IDocument
+    {
+        public string Id { get; set; } = "";
+    }
+
+    [Fact]
+    public void A_cache_of_one_kind_survives_writes_of_other_kinds_and_not_of_its_own_a_reset_or_a_rollback()
+    {
+        using var store = DocumentStore.Open(true, "", [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly]);
+        var computed = 0;
+        var perKind = new StoreReadCache<string, double?>(store, dependsOn: typeof(ProbeDocument));
+        var global = new StoreReadCache<string, double?>(store);
+        double? Read(StoreReadCache<string, double?> cache) => cache.Get("p", () => { computed++; return store.Get<ProbeDocument>("p")?.Priority; });
+
+        store.Put(new ProbeDocument { Id = "p", Priority = 1 });
+        Assert.Equal(1, Read(perKind));
+        Assert.Equal(1, Read(global));
+        computed = 0;
+
+        store.Put(new OtherDocument { Id = "o1" });                       // another kind: the per-kind cache still holds
+        Assert.Equal(1, Read(perKind));
+        Assert.Equal(0, computed);
+        Assert.Equal(1, Read(global));                                   // (the global one recomputes on any write)
+        Assert.Equal(1, computed);
+
+        store.Put(new ProbeDocument { Id = "p", Priority = 2 });          // its kind: recomputed on the next read
+        Assert.Equal(2, Read(perKind));
+        store.Put(new ProbeDocument { Id = "q", Priority = 9 });          // any document of its kind counts
+        computed = 0;
+        Assert.Equal(2, Read(perKind));
+        Assert.Equal(1, computed);
+
+        Assert.Throws<InvalidOperationException>(() => store.Transaction(() =>
+        {
+            store.Put(new OtherDocument { Id = "o2" });
+            throw new InvalidOperationException("rolled back");
+        }));
+        computed = 0;
+        Assert.Equal(2, Read(perKind));                                  // a rollback: recomputed
+        Assert.Equal(1, computed);
+
+        store.Transaction(() =>                                          // a reset (Clear) that writes only another kind
+        {
+            store.Clear();
+            store.Put(new OtherDocument { Id = "o3" });
+        });
+        Assert.Null(Read(perKind));
+    }
+}

@@ -158,6 +158,7 @@ public sealed partial class DocumentStore : IDisposable
             _indexesOf[t] = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
                 .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).Where(IndexedFields.Contains).ToArray();
         }
+        IndexKinds();
         _db = db;
         // Checkpoints (log → data file, with an fsync) run in the background after commits, not inside a request's commit.
         _db.CheckpointSize = 0;
@@ -334,7 +335,12 @@ public sealed partial class DocumentStore : IDisposable
             }
             finally
             {
-                if (--_depth == 0) { _journal = null; _changeStamp++; }
+                if (--_depth == 0)
+                {
+                    if (_journal is { } done) StampKinds(done);
+                    _journal = null;
+                    _changeStamp++;
+                }
             }
         }
         if (pending is not null)
@@ -682,6 +688,7 @@ public sealed partial class DocumentStore : IDisposable
     private void RollBackFailedCommit(PendingTx tx)
     {
         _changeStamp++;
+        _epoch++;
         if (tx.NewGeneration is not null)
         {
             lock (_commitLock) _gen = FileGeneration();
@@ -699,6 +706,7 @@ public sealed partial class DocumentStore : IDisposable
     private void RollBack(Journal journal)
     {
         _journal = null; // restoring reads the store; nothing to journal
+        _epoch++;
         if (journal.Cleared)
         {
             _docs.Clear();
