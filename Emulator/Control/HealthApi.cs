@@ -10,20 +10,50 @@ public sealed class HealthApi : IFeatureModule
 
     private static readonly byte[] Ok = """{"status":"ok"}"""u8.ToArray();
 
+    private static readonly byte[] Ready = Readiness("ready"), Starting = Readiness("starting");
+
+    /// <summary><c>{"status":…,"version":…}</c> as the endpoint writes it (<see cref="Infrastructure.Json.Options"/>).</summary>
+    private static byte[] Readiness(string status)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = Infrastructure.Json.Options.Encoder }))
+        {
+            w.WriteStartObject();
+            w.WriteString("status", status);
+            w.WriteString("version", EmulatorState.Version);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>
-    /// <c>GET /health</c> once ready is answered here, before the feature middlewares (data mode, rate limits, journal,
-    /// faults, customer tokens: all exempt for <c>/health</c>) and routing: the same status, content type and body as the
-    /// endpoint below, which still answers everything else (503 while starting, <c>HEAD</c>, the OpenAPI document).
+    /// <c>GET /health</c> once ready, and <c>GET /_emulator/health</c> (ready or starting), are answered here, before the
+    /// feature middlewares (data mode, rate limits, journal, faults, customer tokens: all exempt for both) and routing:
+    /// the same status, content type and body as the endpoints below, which still answer everything else (503 for
+    /// <c>/health</c> while starting, <c>HEAD</c>, the OpenAPI document). Readiness probes during start-up (Docker,
+    /// Testcontainers, the bench poll every few milliseconds) so cost nothing next to the seed they wait for (issue 15).
     /// </summary>
     public void UsePipeline(IApplicationBuilder app)
     {
         var state = app.ApplicationServices.GetRequiredService<EmulatorState>();
         app.Use((ctx, next) =>
         {
-            if (!state.Ready || ctx.Request.Path.Value != "/health" || !HttpMethods.IsGet(ctx.Request.Method)) return next(ctx);
-            ctx.Response.StatusCode = 200;
+            if (!HttpMethods.IsGet(ctx.Request.Method)) return next(ctx);
+            var path = ctx.Request.Path.Value;
+            byte[] body;
+            if (path == "/_emulator/health")
+            {
+                body = state.Ready ? Ready : Starting;
+                ctx.Response.StatusCode = state.Ready ? 200 : 503;
+            }
+            else if (path == "/health" && state.Ready)
+            {
+                body = Ok;
+                ctx.Response.StatusCode = 200;
+            }
+            else return next(ctx);
             ctx.Response.ContentType = "application/json; charset=utf-8";
-            return ctx.Response.Body.WriteAsync(Ok).AsTask();
+            return ctx.Response.Body.WriteAsync(body).AsTask();
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Fanfare.Emulator.Infrastructure;
 
@@ -10,10 +11,13 @@ public static class Json
     /// <c>T | null</c> opt back in with <c>[JsonIgnore(Condition = JsonIgnoreCondition.Never)]</c>).</summary>
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
-    /// <summary>Store serialization: like <see cref="Options"/> but keeps nulls so round trips are exact.</summary>
+    /// <summary>Store serialization: like <see cref="Options"/> but keeps nulls so round trips are exact. Metadata of the
+    /// document types comes from <see cref="StoreJsonContext"/> (generated at compile time: no reflection at start-up),
+    /// reflection for any other type.</summary>
     public static readonly JsonSerializerOptions StoreOptions = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(StoreJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions o)

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using System.Xml;
 using Fanfare.Emulator.Auth;
 using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Distributions;
@@ -162,7 +161,7 @@ public sealed partial class ExperiencesApi : IFeatureModule
                 {
                     try
                     {
-                        var span = XmlConvert.ToTimeSpan(s[1..]);
+                        var span = IsoDuration.Parse(s[1..]);
                         return JsonValue.Create(Json.Iso(s[0] == '-' ? now - span : now + span));
                     }
                     catch (FormatException) { }

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fanfare.Emulator.Infrastructure;
+
+/// <summary>
+/// Compile-time JSON metadata for every store document type (issue 15, start-up: building it by reflection on the first
+/// flush of the seed was about a quarter of start-up). Same settings as <see cref="Json.StoreOptions"/> (web defaults:
+/// camelCase, case-insensitive reads, numbers from strings; nulls kept), which uses this context first and reflection
+/// for any type not listed here, so a type missing here still works, only slower to start. Every concrete
+/// <c>IDocument</c> of the emulator belongs here (checked by <c>StoreJsonContextTests</c>).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Analytics.BeaconEvent))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Audiences.Audience))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Audiences.AudienceImportDoc))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Audiences.AudienceSourceList))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Auth.ConsumerSession))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Auth.CustomerTokens.ClientSideSecuritySettings))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Auth.ExchangeCode))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Auth.ExternalIdentity))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Auth.OtpChallenge))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.MediaAsset))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.Product))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.ProductMediaAssetLink))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.ProductOptionAssignment))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.ProductVariant))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.VariantMediaAssetLink))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.VariantOption))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Catalogue.VariantOptionValue))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Checkout.IdempotencyRecord))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Checkout.Payment))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Checkout.Refund))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Commerce.Order))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Consumers.Consumer))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Consumers.ConsumerSyncSource))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Control.Sandboxes.Sandbox))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Appointments.AppointmentBooking))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Appointments.AppointmentDistribution))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Auctions.AuctionBid))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Auctions.AuctionDistribution))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Auctions.AuctionParticipant))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Draws.DrawDistribution))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Draws.DrawEntry))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Experiences.Experience))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Experiences.ExperienceJourney))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Experiences.Pages.ExperiencePage))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Experiences.Sequence))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Grants.AdmissionGrant))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Queues.QueueDistribution))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Queues.QueueParticipant))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Sequences.SequenceOrderLimit))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Sequences.SequenceProduct))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.TimedReleases.TimedReleaseDistribution))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.TimedReleases.TimedReleaseParticipant))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Waitlists.Waitlist))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Waitlists.WaitlistEntry))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Distributions.Waitlists.WaitlistExport))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Infrastructure.Events.OutboxEvent))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Infrastructure.Ids.IdCounter))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Infrastructure.Scheduling.ScheduledJob))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Loyalty.LoyaltyAccount))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Loyalty.LoyaltyBucket))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Loyalty.LoyaltySettings))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Loyalty.LoyaltyTransaction))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Messaging.Announcements.Announcement))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Messaging.OutboundMessage))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Organizations.Organization))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Webhooks.WebhookDelivery))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Webhooks.WebhookEndpoint))]
+[JsonSerializable(typeof(global::Fanfare.Emulator.Clock.ClockState))]
+internal sealed partial class StoreJsonContext : JsonSerializerContext;
