@@ -145,16 +145,21 @@ public sealed partial class ExperiencesApi : IFeatureModule
     [GeneratedRegex(@"^[+-]P(?=\d|T\d)[0-9YMWDTHS.]*$")]
     private static partial Regex RelativeTime();
 
-    /// <summary>Replaces every relative time string (<c>"+P7D"</c>, <c>"-PT1H"</c>, <c>"+PT0S"</c>) with an ISO instant.</summary>
+    /// <summary>Replaces every relative time string (<c>"+P7D"</c>, <c>"-PT1H"</c>, <c>"+PT0S"</c>) with an ISO instant, in
+    /// place (pass a copy): only the replaced strings are new nodes (a reset runs this over the seed's experiences).</summary>
     public static JsonNode? ResolveRelative(JsonNode? node, DateTimeOffset now)
     {
         switch (node)
         {
             case JsonObject o:
-                foreach (var key in o.Select(kv => kv.Key).ToList()) o[key] = ResolveRelative(o[key]?.DeepClone(), now);
+                List<(string Key, JsonNode? Value)>? replaced = null;
+                foreach (var (key, value) in o)
+                    if (ResolveRelative(value, now) is var r && !ReferenceEquals(r, value)) (replaced ??= []).Add((key, r));
+                foreach (var (key, value) in replaced ?? []) o[key] = value;
                 return o;
             case JsonArray a:
-                for (int i = 0; i < a.Count; i++) a[i] = ResolveRelative(a[i]?.DeepClone(), now);
+                for (int i = 0; i < a.Count; i++)
+                    if (a[i] is var v && ResolveRelative(v, now) is var r && !ReferenceEquals(r, v)) a[i] = r;
                 return a;
             default:
                 if (RequestChecks.AsString(node) is { } s && RelativeTime().IsMatch(s))

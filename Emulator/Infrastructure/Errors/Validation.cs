@@ -200,24 +200,26 @@ public sealed partial class BodyReader
     /// <summary>
     /// Walks a parsed body and reports, with its path, every string (value or property name) that is not valid UTF-16
     /// (an escaped lone surrogate such as <c>"\ud800"</c>) and every number that is not a finite double (<c>1e309</c>).
+    /// The path holds keys as they are (property name or index): a key's JSON node is only made for an issue's path
+    /// (every body passes through here, and almost every body has no issue).
     /// </summary>
-    private static void CheckValues(JsonNode? node, List<(JsonNode Container, JsonNode Key)> path, List<ValidationIssue> issues)
+    private static void CheckValues(JsonNode? node, List<(JsonNode Container, object Key)> path, List<ValidationIssue> issues)
     {
         if (issues.Count >= Validation.MaxIssues) return;
         switch (node)
         {
             case JsonObject o:
-                List<KeyValuePair<string, JsonNode?>> members;
-                try { members = o.ToList(); }
+                // Reading the members materializes them; a property name with a lone surrogate throws there, before any.
+                try { _ = o.Count; }
                 catch (InvalidOperationException)
                 {
                     issues.Add(new("schema", "string", "valid Unicode text", "a lone surrogate",
                         "Invalid string: a property name contains a lone UTF-16 surrogate", PathOf(path)));
                     return;
                 }
-                foreach (var (k, v) in members)
+                foreach (var (k, v) in o)
                 {
-                    path.Add((o, JsonValue.Create(k)));
+                    path.Add((o, k));
                     CheckValues(v, path, issues);
                     path.RemoveAt(path.Count - 1);
                 }
@@ -225,7 +227,7 @@ public sealed partial class BodyReader
             case JsonArray a:
                 for (int i = 0; i < a.Count; i++)
                 {
-                    path.Add((a, JsonValue.Create(i)));
+                    path.Add((a, i));
                     CheckValues(a[i], path, issues);
                     path.RemoveAt(path.Count - 1);
                 }
@@ -239,7 +241,8 @@ public sealed partial class BodyReader
                 }
                 return;
             case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                var raw = v.ToJsonString();
+                // (a parsed body's number is a JsonElement: its raw text is what ToJsonString writes, without a writer)
+                var raw = v.TryGetValue<JsonElement>(out var element) ? element.GetRawText() : v.ToJsonString();
                 if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
                     issues.Add(new("validation", "max_value", "a finite number", Validation.Cut(raw),
                         $"Invalid value: Expected a finite number but received {Validation.Cut(raw)}", PathOf(path)));
@@ -247,14 +250,14 @@ public sealed partial class BodyReader
         }
     }
 
-    private static JsonArray PathOf(List<(JsonNode Container, JsonNode Key)> path)
+    private static JsonArray PathOf(List<(JsonNode Container, object Key)> path)
     {
         var a = new JsonArray();
         foreach (var (container, key) in path)
             a.Add(new JsonObject
             {
                 ["type"] = container is JsonArray ? "array" : "object", ["origin"] = "value",
-                ["input"] = Validation.Summarize(container), ["key"] = key.DeepClone(),
+                ["input"] = Validation.Summarize(container), ["key"] = key is int i ? JsonValue.Create(i) : JsonValue.Create((string)key),
             });
         return a;
     }

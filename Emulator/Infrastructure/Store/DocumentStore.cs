@@ -238,7 +238,7 @@ public sealed partial class DocumentStore : IDisposable
 
     private OrderedDictionary<string, Entry> Table(Slot s)
     {
-        if (!_docs.TryGetValue(s, out var d)) _docs[s] = d = new OrderedDictionary<string, Entry>(StringComparer.Ordinal);
+        if (!_docs.TryGetValue(s, out var d)) _docs[s] = d = new OrderedDictionary<string, Entry>(TableCapacity(s), StringComparer.Ordinal);
         return d;
     }
 
@@ -903,8 +903,15 @@ public sealed partial class DocumentStore : IDisposable
         {
             var journal = _journal!;
             journal.Cleared = true;
-            journal.BeforeClear ??= new Dictionary<Slot, OrderedDictionary<string, Entry>>(_docs);
-            journal.Dirty.Clear();
+            if (journal.BeforeClear is null)
+            {
+                // (copied by hand: the copy constructor of a dictionary keyed by a struct of this assembly is not
+                // precompiled, so it was JIT-compiled on the first reset of every process)
+                var before = new Dictionary<Slot, OrderedDictionary<string, Entry>>();
+                foreach (var (slot, table) in _docs) before[slot] = table;
+                journal.BeforeClear = before;
+            }
+            if (journal.Dirty.Count > 0) journal.Dirty.Clear();
             _docs.Clear();
         });
     }
