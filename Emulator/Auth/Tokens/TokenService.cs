@@ -28,7 +28,9 @@ public sealed class TokenService(OrganizationDirectory orgs)
     private static readonly ConcurrentDictionary<string, VerifiedToken> Verified = new(StringComparer.Ordinal);
     internal const int VerifiedCacheLimit = 50_000;
 
-    private sealed record VerifiedToken(string KeySeed, JsonObject Claims);
+    /// <summary>A verified token: the key seed it verified against and its claims (parsed on first use for a token this
+    /// process signed: most refresh and beacon tokens are never read back).</summary>
+    private sealed record VerifiedToken(string KeySeed, JsonObject? Claims);
 
     public Ed25519SecurityKey KeyFor(Organization org) =>
         _keys.GetOrAdd(org.SigningKeySeed, s => Ed25519SecurityKey.FromSeed(Convert.FromBase64String(s)));
@@ -43,11 +45,19 @@ public sealed class TokenService(OrganizationDirectory orgs)
         return token;
     }
 
-    private static void Remember(string token, Organization org)
+    private static void Remember(string token, Organization org, JsonObject? claims = null)
     {
-        if (Parse(token) is not { } claims) return;
         if (Verified.Count >= VerifiedCacheLimit) Verified.Clear();
         Verified[token] = new VerifiedToken(org.SigningKeySeed, claims);
+    }
+
+    /// <summary>The claims of a remembered token, parsed now if it was remembered at signing (then kept).</summary>
+    private static JsonObject? ClaimsOf(string token, VerifiedToken known)
+    {
+        if (known.Claims is { } claims) return claims;
+        if (Parse(token) is not { } parsed) return null;
+        Verified[token] = known with { Claims = parsed };
+        return parsed;
     }
 
     /// <summary>
@@ -57,7 +67,7 @@ public sealed class TokenService(OrganizationDirectory orgs)
     public static JsonObject? Peek(string? token)
     {
         if (string.IsNullOrEmpty(token)) return null;
-        if (Verified.TryGetValue(token, out var known)) return known.Claims;
+        if (Verified.TryGetValue(token, out var known)) return ClaimsOf(token, known);
         return Parse(token);
     }
 
@@ -81,7 +91,7 @@ public sealed class TokenService(OrganizationDirectory orgs)
     public JsonObject? Verify(Organization org, string? token)
     {
         if (string.IsNullOrEmpty(token)) return null;
-        if (Verified.TryGetValue(token, out var known) && known.KeySeed == org.SigningKeySeed) return known.Claims;
+        if (Verified.TryGetValue(token, out var known) && known.KeySeed == org.SigningKeySeed) return ClaimsOf(token, known);
         try
         {
             // Completes synchronously (a key is given: no metadata to fetch).
@@ -91,9 +101,9 @@ public sealed class TokenService(OrganizationDirectory orgs)
                 ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false,
                 RequireExpirationTime = false, RequireSignedTokens = true, ValidAlgorithms = [EdDsaCryptoProvider.Algorithm],
             }).GetAwaiter().GetResult();
-            if (!result.IsValid) return null;
-            Remember(token, org);
-            return Verified.TryGetValue(token, out var now) ? now.Claims : null;
+            if (!result.IsValid || Parse(token) is not { } claims) return null;
+            Remember(token, org, claims);
+            return claims;
         }
         catch (Exception) { return null; }
     }
