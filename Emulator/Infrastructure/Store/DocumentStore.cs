@@ -662,7 +662,14 @@ public sealed partial class DocumentStore : IDisposable
         return stale;
     }
 
-    /// <summary>Drops the collections of earlier generations, one LiteDB transaction each (commits can run between them).</summary>
+    /// <summary>Documents of a stale collection deleted per LiteDB transaction (<see cref="DropStale"/>).</summary>
+    private const int DropBatch = 500;
+
+    /// <summary>
+    /// Empties and drops the collections of earlier generations in the background: at most <see cref="DropBatch"/>
+    /// documents per LiteDB transaction under the commit lock, then the lock is let go (and the queued commits go first),
+    /// so a request never waits behind a whole collection of thousands of documents after a large reset.
+    /// </summary>
     private void DropStale()
     {
         List<string> stale;
@@ -672,14 +679,36 @@ public sealed partial class DocumentStore : IDisposable
             stale = StaleCollections();
         }
         foreach (var name in stale)
-            lock (_commitLock) // one at a time: group commits run in between
+            while (true)
             {
-                if (_disposed) return;
-                if (!StaleCollections().Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
-                _ensured.Remove(name);
-                _existing.Remove(name);
-                _db.DropCollection(name);
-                _writtenSinceCheckpoint += 8;
+                lock (_commitLock)
+                {
+                    if (_disposed) return;
+                    if (!StaleCollections().Contains(name, StringComparer.OrdinalIgnoreCase)) break;
+                    var col = _db.GetCollection(name);
+                    var ids = col.Find(Query.All(), limit: DropBatch).Select(d => d["_id"]).ToList();
+                    if (ids.Count == 0)
+                    {
+                        _ensured.Remove(name);
+                        _existing.Remove(name);
+                        _db.DropCollection(name);
+                        _writtenSinceCheckpoint += 8;
+                        break;
+                    }
+                    if (!_db.BeginTrans()) throw new InvalidOperationException("a LiteDB transaction is already open on the background thread");
+                    try
+                    {
+                        foreach (var id in ids) col.Delete(id);
+                        _db.Commit();
+                    }
+                    catch
+                    {
+                        try { _db.Rollback(); } catch { /* already gone */ }
+                        throw;
+                    }
+                    _writtenSinceCheckpoint += ids.Count;
+                }
+                Thread.Sleep(_queue.Count > 0 ? 1 : 0); // (a racy read is fine: it only decides whether to step aside)
             }
         if (_writtenSinceCheckpoint >= CheckpointEvery) Checkpoint();
     }
