@@ -37,6 +37,23 @@ public static class EmulatorApp
         }
         configure?.Invoke(options);
         Validate(options);
+        // Start-up (issue 15, bench/README.md): work the seed needs anyway runs on pool threads while the host is built:
+        // opening the store (LiteDB, the document types) and loading the phone numbering plans (libphonenumber). The
+        // first user waits for it (a failure surfaces there, as the same exception).
+        var storeOpening = Task.Run(() => DocumentStore.Open(options.InMemory, options.DataDirectory));
+        _ = Task.Run(() => System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Auth.PhoneNumbers).TypeHandle));
+        try { return Build(builder, options, storeOpening, services); }
+        catch
+        {
+            // Not handed to the container (which disposes it with the app): close the file here.
+            storeOpening.ContinueWith(t => t.Result.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
+            throw;
+        }
+    }
+
+    private static WebApplication Build(WebApplicationBuilder builder, EmulatorOptions options, Task<DocumentStore> storeOpening,
+        Action<IServiceCollection>? services)
+    {
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -58,7 +75,7 @@ public static class EmulatorApp
         s.AddSingleton<TimeProvider>(sp => sp.GetRequiredService<EmulatorClock>());
         s.AddSingleton<OrganizationClocks>();
         s.AddSingleton<ClockResolver>();
-        s.AddSingleton(_ => DocumentStore.Open(options.InMemory, options.DataDirectory));
+        s.AddSingleton(_ => storeOpening.GetAwaiter().GetResult());
         s.AddSingleton<IdGenerator>();
         s.AddSingleton<Scheduler>();
         s.AddHostedService<SchedulerPump>();
