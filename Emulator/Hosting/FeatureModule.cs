@@ -34,59 +34,12 @@ public sealed record EmulatorRoutes(
 
 public static class FeatureModules
 {
-    /// <summary>Every concrete <see cref="IFeatureModule"/> class of the emulator's assembly, by <see cref="IFeatureModule.Order"/>
-    /// then full name. Found in the assembly's metadata (System.Reflection.Metadata) so that only the module types are
-    /// loaded, not all of the assembly's types as <c>Assembly.GetTypes()</c> does (issue 15: start-up time and memory);
-    /// by reflection when the assembly has no file.</summary>
     public static List<IFeatureModule> Discover() =>
-        Candidates(typeof(IFeatureModule).Assembly)
+        typeof(IFeatureModule).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IFeatureModule).IsAssignableFrom(t))
             .Select(t => (IFeatureModule)Activator.CreateInstance(t)!)
             .OrderBy(m => m.Order).ThenBy(m => m.GetType().FullName, StringComparer.Ordinal)
             .ToList();
-
-    /// <summary>The types of <paramref name="assembly"/> that may implement <see cref="IFeatureModule"/> (a superset, checked
-    /// by the caller): classes whose base types or interfaces, followed inside the assembly, reach it.</summary>
-    internal static IEnumerable<Type> Candidates(Assembly assembly)
-    {
-        if (string.IsNullOrEmpty(assembly.Location) || !File.Exists(assembly.Location)) return assembly.GetTypes();
-        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly.Location));
-        var md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
-        var target = typeof(IFeatureModule);
-        var memo = new Dictionary<System.Reflection.Metadata.TypeDefinitionHandle, bool>();
-
-        bool Reaches(System.Reflection.Metadata.EntityHandle h, int depth)
-        {
-            if (depth > 64 || h.IsNil || h.Kind != System.Reflection.Metadata.HandleKind.TypeDefinition) return false;
-            var handle = (System.Reflection.Metadata.TypeDefinitionHandle)h;
-            if (memo.TryGetValue(handle, out var known)) return known;
-            memo[handle] = false;
-            var td = md.GetTypeDefinition(handle);
-            var result = (md.StringComparer.Equals(td.Name, target.Name) && md.StringComparer.Equals(td.Namespace, target.Namespace!)
-                          && td.GetDeclaringType().IsNil)
-                         || Reaches(td.BaseType, depth + 1)
-                         || td.GetInterfaceImplementations().Any(i => Reaches(md.GetInterfaceImplementation(i).Interface, depth + 1));
-            return memo[handle] = result;
-        }
-
-        string FullName(System.Reflection.Metadata.TypeDefinition td)
-        {
-            var name = md.GetString(td.Name);
-            var declaring = td.GetDeclaringType();
-            if (!declaring.IsNil) return FullName(md.GetTypeDefinition(declaring)) + "+" + name;
-            var ns = md.GetString(td.Namespace);
-            return ns.Length == 0 ? name : ns + "." + name;
-        }
-
-        var types = new List<Type>();
-        foreach (var h in md.TypeDefinitions)
-        {
-            var td = md.GetTypeDefinition(h);
-            if ((td.Attributes & (TypeAttributes.Interface | TypeAttributes.Abstract)) != 0 || !Reaches(h, 0)) continue;
-            if (assembly.GetType(FullName(td), throwOnError: false) is { } t) types.Add(t);
-        }
-        return types;
-    }
 }
 
 /// <summary>Readiness: true once the seed is loaded (<c>GET /_emulator/health</c> answers 503 before).</summary>
