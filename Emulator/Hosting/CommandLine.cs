@@ -37,6 +37,9 @@ public static class EmulatorCommandLine
             }
             else rest.Add(args[i]);
         }
+        // No flags (configuration from the environment, as in the image and the bench): the root command would only serve
+        // with `config`; skip building and running the parser (issue 15: start-up; System.CommandLine is not loaded).
+        if (rest.Count == 0) return await ServeAsync(config.ToArray(), stderr);
 
         var adminPort = Port("--admin-port", "admin API and control plane port (default 4800)");
         var consumerPort = Port("--consumer-port", "consumer API port (default 4802)");

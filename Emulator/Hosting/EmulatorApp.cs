@@ -24,7 +24,9 @@ public static class EmulatorApp
     /// </summary>
     public static WebApplication Build(string[] args, Action<EmulatorOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        // No appsettings reload: its file watcher covers the content root and everything below it, so with the default
+        // data folder (.emulator-data) under it every LiteDB write would wake it (and start-up would walk the tree).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"] });
         StartupTimeline.Mark("create-builder");
         var options = new EmulatorOptions();
         try { builder.Configuration.GetSection(EmulatorOptions.Section).Bind(options); }
@@ -37,6 +39,23 @@ public static class EmulatorApp
         }
         configure?.Invoke(options);
         Validate(options);
+        // Start-up (issue 15, bench/README.md): work the seed needs anyway runs on pool threads while the host is built:
+        // opening the store (LiteDB, the document types) and loading the phone numbering plans (libphonenumber). The
+        // first user waits for it (a failure surfaces there, as the same exception).
+        var storeOpening = Task.Run(() => DocumentStore.Open(options.InMemory, options.DataDirectory));
+        _ = Task.Run(() => System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Auth.PhoneNumbers).TypeHandle));
+        try { return Build(builder, options, storeOpening, services); }
+        catch
+        {
+            // Not handed to the container (which disposes it with the app): close the file here.
+            storeOpening.ContinueWith(t => t.Result.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
+            throw;
+        }
+    }
+
+    private static WebApplication Build(WebApplicationBuilder builder, EmulatorOptions options, Task<DocumentStore> storeOpening,
+        Action<IServiceCollection>? services)
+    {
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -58,7 +77,7 @@ public static class EmulatorApp
         s.AddSingleton<TimeProvider>(sp => sp.GetRequiredService<EmulatorClock>());
         s.AddSingleton<OrganizationClocks>();
         s.AddSingleton<ClockResolver>();
-        s.AddSingleton(_ => DocumentStore.Open(options.InMemory, options.DataDirectory));
+        s.AddSingleton(_ => storeOpening.GetAwaiter().GetResult());
         s.AddSingleton<IdGenerator>();
         s.AddSingleton<Scheduler>();
         s.AddHostedService<SchedulerPump>();
