@@ -126,6 +126,21 @@ public sealed class GroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task The_previous_generation_is_dropped_in_the_background_once_the_store_is_idle()
+    {
+        using var store = Open();
+        for (var i = 0; i < 1200; i++) store.Put(new ProbeDocument { Id = $"old{i}" });
+        store.Transaction(() =>
+        {
+            store.Clear();
+            store.Put(new ProbeDocument { Id = "seed" });
+        });
+        for (var waited = 0; store.StaleCollectionCount() > 0 && waited < 30_000; waited += 50) await Task.Delay(50);
+        Assert.Equal(0, store.StaleCollectionCount());
+        Assert.Equal(["seed"], store.All<ProbeDocument>().Select(d => d.Id));
+    }
+
+    [Fact]
     public void Resets_back_to_back_with_many_documents_keep_only_the_last_state()
     {
         using (var store = Open())

@@ -165,7 +165,7 @@ public sealed partial class DocumentStore : IDisposable
         _gen = FileGeneration();
         _existing.UnionWith(_db.GetCollectionNames());
         Load();
-        if (StaleCollections().Count > 0) ScheduleBackground(DropStale);
+        if (StaleCollections().Count > 0) StartDropStale();
     }
 
     /// <summary>The collation of a new database file: invariant culture, ordinal (ids compare as the in-memory tables
@@ -612,7 +612,8 @@ public sealed partial class DocumentStore : IDisposable
             throw;
         }
         _writtenSinceCheckpoint += last.Count + 4;
-        if (generation is not null) ScheduleBackground(DropStale);
+        _lastCommit = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (generation is not null) StartDropStale();
         if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
     }
 
@@ -665,25 +666,61 @@ public sealed partial class DocumentStore : IDisposable
     /// <summary>Documents of a stale collection deleted per LiteDB transaction (<see cref="DropStale"/>).</summary>
     private const int DropBatch = 500;
 
+    /// <summary>When the last group commit was written (<see cref="System.Diagnostics.Stopwatch"/> ticks: a pause measured
+    /// in real time, not an instant of the emulator's clock). Commit lock.</summary>
+    private long _lastCommit;
+
+    /// <summary>True while the store is busy (commits queued, or one written in the last 50 ms): background clean-up waits.</summary>
+    private bool Busy() =>
+        _queue.Count > 0 || System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastCommit)) < TimeSpan.FromMilliseconds(50);
+
     /// <summary>
-    /// Empties and drops the collections of earlier generations in the background: at most <see cref="DropBatch"/>
-    /// documents per LiteDB transaction under the commit lock, then the lock is let go (and the queued commits go first),
-    /// so a request never waits behind a whole collection of thousands of documents after a large reset.
+    /// Empties and drops the collections of earlier generations in the background, while the store is otherwise idle
+    /// (no commit for 50 ms): at most <see cref="DropBatch"/> documents per LiteDB transaction under the commit lock, then
+    /// the lock is let go, so a request never waits behind a whole collection of thousands of documents after a large
+    /// reset, and resets back to back are not slowed by the clean-up of the first.
     /// </summary>
-    private void DropStale()
+    private void StartDropStale()
+    {
+        if (Interlocked.Exchange(ref _dropping, 1) != 0) return; // the running one looks again before it ends
+        Task.Run(() =>
+        {
+            try
+            {
+                while (DropStale()) { }
+            }
+            catch (Exception) { /* best effort: a later start or switch tries again */ }
+            finally { Volatile.Write(ref _dropping, 0); }
+        });
+    }
+
+    /// <summary>How many collections of earlier generations are still in the file (tests).</summary>
+    internal int StaleCollectionCount()
+    {
+        lock (_commitLock) return _disposed ? 0 : StaleCollections().Count;
+    }
+
+    /// <summary>1 while a <see cref="DropStale"/> runs (its own task, so checkpoints never wait behind it).</summary>
+    private int _dropping;
+
+    /// <summary>One pass over the stale collections; true when it dropped some (then the caller looks again: a reset may
+    /// have switched generation meanwhile).</summary>
+    private bool DropStale()
     {
         List<string> stale;
         lock (_commitLock)
         {
-            if (_disposed) return;
+            if (_disposed) return false;
             stale = StaleCollections();
         }
+        if (stale.Count == 0) return false;
         foreach (var name in stale)
             while (true)
             {
+                while (Busy() && !_disposed) Thread.Sleep(20); // (racy reads: they only decide when to step aside)
                 lock (_commitLock)
                 {
-                    if (_disposed) return;
+                    if (_disposed) return false;
                     if (!StaleCollections().Contains(name, StringComparer.OrdinalIgnoreCase)) break;
                     var col = _db.GetCollection(name);
                     var ids = col.Find(Query.All(), limit: DropBatch).Select(d => d["_id"]).ToList();
@@ -708,9 +745,9 @@ public sealed partial class DocumentStore : IDisposable
                     }
                     _writtenSinceCheckpoint += ids.Count;
                 }
-                Thread.Sleep(_queue.Count > 0 ? 1 : 0); // (a racy read is fine: it only decides whether to step aside)
             }
         if (_writtenSinceCheckpoint >= CheckpointEvery) Checkpoint();
+        return true;
     }
 
     /// <summary>A transaction LiteDB refused after it ran: its documents go back to the committed state.</summary>
