@@ -612,7 +612,7 @@ public sealed partial class DocumentStore : IDisposable
             throw;
         }
         _writtenSinceCheckpoint += last.Count + 4;
-        _lastCommit = System.Diagnostics.Stopwatch.GetTimestamp();
+        _commits++;
         if (generation is not null) StartDropStale();
         if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
     }
@@ -666,13 +666,23 @@ public sealed partial class DocumentStore : IDisposable
     /// <summary>Documents of a stale collection deleted per LiteDB transaction (<see cref="DropStale"/>).</summary>
     private const int DropBatch = 500;
 
-    /// <summary>When the last group commit was written (<see cref="System.Diagnostics.Stopwatch"/> ticks: a pause measured
-    /// in real time, not an instant of the emulator's clock). Commit lock.</summary>
-    private long _lastCommit;
+    /// <summary>Group commits written so far (under the commit lock): how background clean-up sees that the store is busy.</summary>
+    private long _commits;
 
-    /// <summary>True while the store is busy (commits queued, or one written in the last 50 ms): background clean-up waits.</summary>
-    private bool Busy() =>
-        _queue.Count > 0 || System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastCommit)) < TimeSpan.FromMilliseconds(50);
+    /// <summary>Returns once no group commit was written nor queued during a 50 ms pause (none at all if none came since
+    /// <paramref name="seen"/>, the count the previous wait returned): background clean-up runs while the store is idle.
+    /// The reads need no lock: they only decide when to step aside.</summary>
+    private long WaitUntilIdle(long seen)
+    {
+        while (!_disposed)
+        {
+            var now = Volatile.Read(ref _commits);
+            if (now == seen && _queue.Count == 0) return now;
+            seen = now;
+            Thread.Sleep(50);
+        }
+        return seen;
+    }
 
     /// <summary>
     /// Empties and drops the collections of earlier generations in the background, while the store is otherwise idle
@@ -714,10 +724,11 @@ public sealed partial class DocumentStore : IDisposable
             stale = StaleCollections();
         }
         if (stale.Count == 0) return false;
+        var seen = -1L;
         foreach (var name in stale)
             while (true)
             {
-                while (Busy() && !_disposed) Thread.Sleep(20); // (racy reads: they only decide when to step aside)
+                seen = WaitUntilIdle(seen);
                 lock (_commitLock)
                 {
                     if (_disposed) return false;
