@@ -46,7 +46,7 @@ public static class EmulatorCommandLine
         var beaconPort = Port("--beacon-port", "beacon API port (default 4803)");
         var checkoutPort = Port("--checkout-port", "checkout API port (default 4805)");
         var bind = new Option<string?>("--bind") { Description = "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)", HelpName = "address" };
-        var data = new Option<string?>("--data") { Description = "folder of the SQLite store emulator.db (default .emulator-data in the current directory)", HelpName = "dir" };
+        var data = new Option<string?>("--data") { Description = "folder of the LiteDB store emulator.db (default .emulator-data in the current directory)", HelpName = "dir" };
         var inMemory = new Option<bool>("--in-memory") { Description = "keep state in memory only: nothing survives the process" };
         var seed = new Option<string?>("--seed") { Description = "seed file, relative to the current directory (default: the embedded seed/default.json)", HelpName = "file" };
         var snapshot = new Option<string?>("--snapshot") { Description = "snapshot file (GET /_emulator/state) to load at start instead of the seed; replaces what the data directory holds", HelpName = "file" };
