@@ -16,11 +16,43 @@ namespace Fanfare.Emulator.Control.Journal;
 /// journal's limit (<see cref="RequestBodyTruncated"/>/<see cref="ResponseBodyTruncated"/> say so). <see cref="Timestamp"/>
 /// is the emulator clock (UTC ISO 8601); <see cref="DurationMs"/> real milliseconds.
 /// </summary>
-public sealed record JournalEntry(
-    long Seq, string Id, string Timestamp, string Api, string Method, string Path, string Target, string? OrganizationId,
-    string? SandboxId, string Credential, string? Environment, int Status, double DurationMs, string? FaultId,
-    string? RequestContentType, string? RequestBody, bool RequestBodyTruncated, string? ResponseContentType, string? ResponseBody,
-    bool ResponseBodyTruncated);
+/// <remarks>What only a reader of the journal needs is made when it is first read, not on every request: the id and
+/// timestamp strings and the response body's text (kept as the UTF-8 bytes written). The JSON is the same, property for
+/// property and in this order.</remarks>
+public sealed class JournalEntry(
+    long seq, DateTimeOffset at, string api, string method, string path, string target, string? organizationId,
+    string? sandboxId, string credential, string? environment, int status, double durationMs, string? faultId,
+    string? requestContentType, string? requestBody, bool requestBodyTruncated, string? responseContentType, byte[]? responseBody,
+    bool responseBodyTruncated)
+{
+    private string? _timestamp;
+    private string? _responseBody;
+
+    public long Seq => seq;
+    /// <summary><c>req_</c> + the sequence number, six digits at least.</summary>
+    public string Id => "req_" + seq.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+    public string Timestamp => _timestamp ??= Json.Iso(at);
+    public string Api => api;
+    public string Method => method;
+    public string Path => path;
+    public string Target => target;
+    public string? OrganizationId => organizationId;
+    public string? SandboxId => sandboxId;
+    public string Credential => credential;
+    public string? Environment => environment;
+    public int Status => status;
+    public double DurationMs => durationMs;
+    public string? FaultId => faultId;
+    public string? RequestContentType => requestContentType;
+    public string? RequestBody => requestBody;
+    public bool RequestBodyTruncated => requestBodyTruncated;
+    public string? ResponseContentType => responseContentType;
+    public string? ResponseBody => _responseBody ??= responseBody is null ? null : Encoding.UTF8.GetString(responseBody);
+    public bool ResponseBodyTruncated => responseBodyTruncated;
+
+    /// <summary>The instant on the emulator clock (what <see cref="Timestamp"/> formats).</summary>
+    internal DateTimeOffset At => at;
+}
 
 /// <summary><c>GET /_emulator/requests</c>: newest first.</summary>
 public sealed record JournalPage(IReadOnlyList<JournalEntry> Requests, int Capacity, long Recorded);
@@ -132,7 +164,7 @@ public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJourna
             var org = caller?.Organization?.Id;
             var now = clocks.For(org).GetUtcNow();
             journal.Add(seq => new JournalEntry(
-                seq, "req_" + seq.ToString("D6"), Json.Iso(now), surface.ToString().ToLowerInvariant(), ctx.Request.Method,
+                seq, now, ApiName(surface), ctx.Request.Method,
                 path[prefix.Length..], target, org,
                 org is null ? null : _sandboxOf.Get(org, () => ctx.RequestServices.GetService<ISandboxLookup>()?.SandboxOf(org)),
                 CredentialOf(ctx, caller), caller?.Organization is null ? null : caller.Environment,
@@ -144,6 +176,13 @@ public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJourna
         });
         await next(ctx);
     }
+
+    /// <summary><c>admin</c>, <c>consumer</c>, <c>beacon</c> or <c>checkout</c> (no string made per request).</summary>
+    private static string ApiName(ApiSurface surface) => surface switch
+    {
+        ApiSurface.Admin => "admin", ApiSurface.Consumer => "consumer", ApiSurface.Beacon => "beacon", ApiSurface.Checkout => "checkout",
+        _ => surface.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>The kind of credential the request carried, never the value.</summary>
     private static string CredentialOf(HttpContext ctx, Caller? caller)
@@ -165,7 +204,8 @@ public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJourna
         private byte[]? _buffer;
         private int _length;
         public bool Truncated { get; private set; }
-        public string? Captured => _length == 0 ? null : Encoding.UTF8.GetString(_buffer!, 0, _length);
+        /// <summary>A copy of the bytes kept (the buffer goes back to the pool), or null when none were written.</summary>
+        public byte[]? Captured => _length == 0 ? null : _buffer.AsSpan(0, _length).ToArray();
 
         public void Keep(ReadOnlySpan<byte> data)
         {
@@ -204,7 +244,7 @@ public sealed class RequestJournalMiddleware(RequestDelegate next, RequestJourna
         private TeeStream? _stream;
 
         public bool Truncated => _capture.Truncated;
-        public string? Captured => _capture.Captured;
+        public byte[]? Captured => _capture.Captured;
 
         public Stream Stream => _stream ??= new TeeStream(inner.Stream, _capture);
         public System.IO.Pipelines.PipeWriter Writer => _writer ??= new TeePipeWriter(inner.Writer, _capture);

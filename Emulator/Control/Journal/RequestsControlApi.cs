@@ -59,7 +59,7 @@ public sealed class RequestsControlApi : IFeatureModule
                 (method is null || string.Equals(e.Method, method, StringComparison.OrdinalIgnoreCase)) &&
                 (rx is null || rx.IsMatch(e.Path)) &&
                 (code is null || e.Status == code) && (klass is null || e.Status / 100 == klass) &&
-                (from is null || DateTimeOffset.Parse(e.Timestamp, System.Globalization.CultureInfo.InvariantCulture) >= from), limit ?? 100);
+                (from is null || e.At >= from), limit ?? 100);
             return TypedResults.Json(new JournalPage(list, journal.Capacity, journal.Recorded), JournalJson.Default.JournalPage);
         }).WithName("emulatorRequests").WithSummary("Requests the emulated APIs received, newest first");
 
