@@ -19,39 +19,49 @@ namespace Fanfare.Emulator.Control.Journal;
 /// <remarks>What only a reader of the journal needs is made when it is first read, not on every request: the id and
 /// timestamp strings and the response body's text (kept as the UTF-8 bytes written). The JSON is the same, property for
 /// property and in this order.</remarks>
-public sealed class JournalEntry(
-    long seq, DateTimeOffset at, string api, string method, string path, string target, string? organizationId,
-    string? sandboxId, string credential, string? environment, int status, double durationMs, string? faultId,
-    string? requestContentType, string? requestBody, bool requestBodyTruncated, string? responseContentType, byte[]? responseBody,
-    bool responseBodyTruncated)
+public sealed class JournalEntry
 {
+    private readonly DateTimeOffset _at;
+    private readonly byte[]? _responseBytes;
     private string? _timestamp;
     private string? _responseBody;
 
-    public long Seq => seq;
+    internal JournalEntry(
+        long seq, DateTimeOffset at, string api, string method, string path, string target, string? organizationId,
+        string? sandboxId, string credential, string? environment, int status, double durationMs, string? faultId,
+        string? requestContentType, string? requestBody, bool requestBodyTruncated, string? responseContentType, byte[]? responseBody,
+        bool responseBodyTruncated)
+    {
+        Seq = seq; _at = at; Api = api; Method = method; Path = path; Target = target; OrganizationId = organizationId;
+        SandboxId = sandboxId; Credential = credential; Environment = environment; Status = status; DurationMs = durationMs;
+        FaultId = faultId; RequestContentType = requestContentType; RequestBody = requestBody; RequestBodyTruncated = requestBodyTruncated;
+        ResponseContentType = responseContentType; _responseBytes = responseBody; ResponseBodyTruncated = responseBodyTruncated;
+    }
+
+    public long Seq { get; }
     /// <summary><c>req_</c> + the sequence number, six digits at least.</summary>
-    public string Id => "req_" + seq.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
-    public string Timestamp => _timestamp ??= Json.Iso(at);
-    public string Api => api;
-    public string Method => method;
-    public string Path => path;
-    public string Target => target;
-    public string? OrganizationId => organizationId;
-    public string? SandboxId => sandboxId;
-    public string Credential => credential;
-    public string? Environment => environment;
-    public int Status => status;
-    public double DurationMs => durationMs;
-    public string? FaultId => faultId;
-    public string? RequestContentType => requestContentType;
-    public string? RequestBody => requestBody;
-    public bool RequestBodyTruncated => requestBodyTruncated;
-    public string? ResponseContentType => responseContentType;
-    public string? ResponseBody => _responseBody ??= responseBody is null ? null : Encoding.UTF8.GetString(responseBody);
-    public bool ResponseBodyTruncated => responseBodyTruncated;
+    public string Id => "req_" + Seq.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+    public string Timestamp => _timestamp ??= Json.Iso(_at);
+    public string Api { get; }
+    public string Method { get; }
+    public string Path { get; }
+    public string Target { get; }
+    public string? OrganizationId { get; }
+    public string? SandboxId { get; }
+    public string Credential { get; }
+    public string? Environment { get; }
+    public int Status { get; }
+    public double DurationMs { get; }
+    public string? FaultId { get; }
+    public string? RequestContentType { get; }
+    public string? RequestBody { get; }
+    public bool RequestBodyTruncated { get; }
+    public string? ResponseContentType { get; }
+    public string? ResponseBody => _responseBody ??= _responseBytes is null ? null : Encoding.UTF8.GetString(_responseBytes);
+    public bool ResponseBodyTruncated { get; }
 
     /// <summary>The instant on the emulator clock (what <see cref="Timestamp"/> formats).</summary>
-    internal DateTimeOffset At => at;
+    internal DateTimeOffset At => _at;
 }
 
 /// <summary><c>GET /_emulator/requests</c>: newest first.</summary>
