@@ -40,7 +40,13 @@ public static class EmulatorCommandLine
         // No flags (configuration from the environment, as in the image and the bench): the root command would only serve
         // with `config`; skip building and running the parser (issue 15: start-up; System.CommandLine is not loaded).
         if (rest.Count == 0) return await ServeAsync(config.ToArray(), stderr);
+        return await ParseAndRunAsync(rest, config, stdout, stderr);
+    }
 
+    // A method of its own: the state machine of RunAsync holds no System.CommandLine type, so serving without flags does
+    // not load the assembly.
+    private static async Task<int> ParseAndRunAsync(List<string> rest, List<string> config, TextWriter stdout, TextWriter stderr)
+    {
         var adminPort = Port("--admin-port", "admin API and control plane port (default 4800)");
         var consumerPort = Port("--consumer-port", "consumer API port (default 4802)");
         var beaconPort = Port("--beacon-port", "beacon API port (default 4803)");

@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.OpenApi;
 using Fanfare.Emulator.Auth.Tokens;
 using Fanfare.Emulator.Clock;
 using Fanfare.Emulator.Infrastructure;
@@ -26,7 +24,13 @@ public static class EmulatorApp
     {
         // No appsettings reload: its file watcher covers the content root and everything below it, so with the default
         // data folder (.emulator-data) under it every LiteDB write would wake it (and start-up would walk the tree).
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"] });
+        // The slim builder (issue 15, bench/README.md "branch boot5"): the same configuration sources (appsettings*.json,
+        // environment, arguments), console logging, Kestrel and routing, without what the emulator does not use and
+        // CreateBuilder loads at start: IIS integration, HTTP/3 (QUIC), the HTTPS configuration of Kestrel endpoints
+        // (the emulator listens on plain HTTP on its own ports), hosting-startup assemblies, the Debug and EventSource
+        // logging providers, regex route constraints (none here), and the TypeConverter-based reading of
+        // reloadConfigOnChange.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"] });
         StartupTimeline.Mark("create-builder");
         var options = new EmulatorOptions();
         try { builder.Configuration.GetSection(EmulatorOptions.Section).Bind(options); }
@@ -93,24 +97,6 @@ public static class EmulatorApp
         s.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Query/route binding failures (e.g. ?waitSeconds=abc) throw, so ErrorHandlingMiddleware answers the std 400.
         s.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        foreach (var surface in Enum.GetValues<ApiSurface>())
-        {
-            var prefix = ApiSurfaceMiddleware.Prefix(surface).TrimStart('/') + "/";
-            s.AddOpenApi(surface.ToString().ToLowerInvariant(), o =>
-            {
-                o.ShouldInclude = d => d.RelativePath is { } p && (p.StartsWith(prefix, StringComparison.Ordinal) || p.StartsWith("_emulator", StringComparison.Ordinal) || p == "health");
-                o.AddDocumentTransformer((doc, _, _) =>
-                {
-                    doc.Info = new OpenApiInfo { Title = $"Fanfare Emulator — {surface} API", Version = EmulatorState.Version,
-                        Description = $"The {surface} API as the emulator serves it (also under /api and /api/v1), plus the /_emulator control plane." };
-                    var paths = new OpenApiPaths();
-                    foreach (var (path, item) in doc.Paths)
-                        paths[path.StartsWith("/" + prefix, StringComparison.Ordinal) ? path[prefix.Length..] : path] = item;
-                    doc.Paths = paths;
-                    return Task.CompletedTask;
-                });
-            });
-        }
         foreach (var m in modules) m.AddServices(s, options);
         services?.Invoke(s);
 
@@ -127,7 +113,8 @@ public static class EmulatorApp
         foreach (var m in modules) m.UsePipeline(app);
         app.UseRouting();
 
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // /openapi/{documentName}.json and the Scalar reference: set up on their first request (Hosting/OpenApiDocuments.cs).
+        OpenApiDocuments.Map(app, builder.Services);
         var routes = new EmulatorRoutes(
             app.MapGroup(ApiSurfaceMiddleware.Prefix(ApiSurface.Admin)).WithTags("Admin API"),
             app.MapGroup(ApiSurfaceMiddleware.Prefix(ApiSurface.Consumer)).WithTags("Consumer API"),

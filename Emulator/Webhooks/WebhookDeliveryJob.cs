@@ -33,11 +33,22 @@ public sealed class WebhookSender : IDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const int MaxBodyChars = 16 * 1024;
 
-    private readonly HttpClient _http = new(new SocketsHttpHandler
+    // Created on the first delivery (issue 15, start-up RSS): an emulator that never delivers a webhook does not load
+    // System.Net.Http. (A plain field, not Lazy<HttpClient>, so that constructing the sender names no HttpClient type.)
+    private HttpClient? _client;
+    private HttpClient _http => _client ?? CreateClient();
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private HttpClient CreateClient()
     {
-        AllowAutoRedirect = false, UseProxy = false, UseCookies = false,
-        ConnectTimeout = Timeout, PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-    }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        var client = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false, UseProxy = false, UseCookies = false,
+            ConnectTimeout = Timeout, PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+        }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        if (Interlocked.CompareExchange(ref _client, client, null) is { } other) { client.Dispose(); return other; }
+        return client;
+    }
 
     public async Task<AttemptResult> SendAsync(PreparedAttempt attempt, CancellationToken cancellationToken)
     {
@@ -97,5 +108,5 @@ public sealed class WebhookSender : IDisposable
         return ex.Message;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _client?.Dispose();
 }

@@ -4,7 +4,6 @@ using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Scheduling;
 using Fanfare.Emulator.Infrastructure.Store;
-using Scalar.AspNetCore;
 
 namespace Fanfare.Emulator.Control.Dashboard;
 
@@ -67,14 +66,9 @@ public sealed class DashboardApi : IFeatureModule
             })
             .WithName("emulatorJobs").WithSummary("The next scheduled jobs (soonest first): what a clock advance will run");
 
-        // Scalar: /_emulator/reference on every port, reading that port's own /openapi/v1.json.
-        // Scalar resolves the document relative to its own page; send it to this port's document.
+        // Scalar: /_emulator/reference on every port, reading that port's own /openapi/v1.json (mapped on first use by
+        // Hosting/OpenApiDocuments.cs). Scalar resolves the document relative to its own page; send it to this port's document.
         routes.Control.MapGet("/reference/openapi/v1.json", () => TypedResults.Redirect("/openapi/v1.json")).ExcludeFromDescription();
-        routes.Root.MapScalarApiReference("/_emulator/reference", o =>
-        {
-            o.WithTitle("Fanfare Emulator API reference");
-            o.WithOpenApiRoutePattern("/openapi/v1.json");
-        });
     }
 
     private static Dictionary<string, bool> Features(EndpointDataSource endpoints)
