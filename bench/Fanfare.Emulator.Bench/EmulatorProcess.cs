@@ -28,6 +28,16 @@ public sealed class EmulatorProcess : IAsyncDisposable
         }
         catch (IOException) { return 0; }
     }
+    /// <summary>The store's counters from <c>GET /_emulator/info</c> (<c>store.transactions</c>: write transactions
+    /// committed since start; <c>store.commits</c>: commits of the data file, each holding one or more transactions), or
+    /// null for a build that does not report them (the SQLite store committed each transaction on its own).</summary>
+    public async Task<(long Transactions, long Commits)?> StoreCountersAsync()
+    {
+        using var http = Client(AdminPort, 1);
+        var store = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/_emulator/info"))?["store"];
+        return store?["transactions"] is { } t && store["commits"] is { } c ? (t.GetValue<long>(), c.GetValue<long>()) : null;
+    }
+
     public int ConsumerPort { get; }
     public int CheckoutPort { get; private init; }
     public string DataDirectory { get; }

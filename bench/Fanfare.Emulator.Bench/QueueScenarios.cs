@@ -86,6 +86,7 @@ public sealed class QueueFixture : IAsyncDisposable
             var statuses = new string?[n];
             var positions = new int[n];
             var cpuBefore = emu.CpuMs();
+            var countersBefore = await emu.StoreCountersAsync();
             var entries = await Load.RunEachAsync(workers, n, async (i, ct) =>
             {
                 var r = await EnterAsync(consumer, pk, queueId, tokens[i], ct);
@@ -94,6 +95,7 @@ public sealed class QueueFixture : IAsyncDisposable
                 return r.Code;
             });
             var cpuPerEntry = (emu.CpuMs() - cpuBefore) / n;
+            var countersAfter = await emu.StoreCountersAsync();
 
             // 3. Correctness: 0 lost, 0 duplicate positions (responses and the emulator's own participant list).
             var problems = new List<string>();
@@ -123,6 +125,16 @@ public sealed class QueueFixture : IAsyncDisposable
             };
             rows.AddRange(entries.Rows(scenario, $"POST /queues/{{id}}/enter ×{n}"));
             rows.Add(new(scenario, "emulator CPU per entry", cpuPerEntry, "ms", "user + system time of the emulator process over the entries ÷ N"));
+            if (countersBefore is { } cb && countersAfter is { } ca)
+            {
+                // Counted by the store over the entries (the statement above included: one more read of /_emulator/info).
+                var transactions = ca.Transactions - cb.Transactions;
+                var commits = ca.Commits - cb.Commits;
+                rows.Add(new(scenario, "store transactions committed per second", transactions / entries.Seconds, "tx/s",
+                    $"{transactions} write transactions over the entries (store.transactions of /_emulator/info)"));
+                rows.Add(new(scenario, "data-file commits per second", commits / entries.Seconds, "commits/s",
+                    $"{commits} LiteDB commits, {(commits > 0 ? (double)transactions / commits : 0):0.0} transactions each (group commit)"));
+            }
             rows.Add(new(scenario, "check: 0 lost, 0 duplicate positions", n, "QUEUED", $"positions exactly 1..{n} in the responses and in /_emulator/distributions/{{id}}/participants"));
             return new QueueFixture
             {

@@ -21,8 +21,10 @@ public sealed record EmulatorInfo(string Version, EmulatorPorts Ports, EmulatorS
 /// <summary>Ports of the four APIs.</summary>
 public sealed record EmulatorPorts(int Admin, int Consumer, int Beacon, int Checkout);
 
-/// <summary><paramref name="InMemory"/>: nothing is written to disk; otherwise <paramref name="DataDirectory"/> holds the store.</summary>
-public sealed record EmulatorStoreInfo(bool InMemory, string? DataDirectory);
+/// <summary><paramref name="InMemory"/>: nothing is written to disk; otherwise <paramref name="DataDirectory"/> holds the store.
+/// <paramref name="Transactions"/>: write transactions committed since the process started; <paramref name="Commits"/>: commits
+/// of the LiteDB file (in memory too) since start, each holding one or more of those transactions (group commit).</summary>
+public sealed record EmulatorStoreInfo(bool InMemory, string? DataDirectory, long Transactions, long Commits);
 
 /// <summary>One piece of scheduled work (<c>GET /_emulator/jobs</c>): its kind (e.g. <c>queue.admit</c>), owner and due instant (UTC ISO 8601).</summary>
 public sealed record ScheduledJobView(string Id, string Kind, string? OrganizationId, string DueAt);
@@ -49,10 +51,10 @@ public sealed class DashboardApi : IFeatureModule
                 string.IsNullOrEmpty(path) && !(ctx.Request.Path.Value ?? "").EndsWith('/') ? TypedResults.Redirect("/_emulator/ui/") : ServeAsset(path, ctx))
             .ExcludeFromDescription();
 
-        routes.Control.MapGet("/info", (EmulatorOptions o, EndpointDataSource endpoints) => TypedResults.Json(new EmulatorInfo(
+        routes.Control.MapGet("/info", (EmulatorOptions o, EndpointDataSource endpoints, DocumentStore store) => TypedResults.Json(new EmulatorInfo(
                 EmulatorState.Version,
                 new EmulatorPorts(o.AdminPort, o.ConsumerPort, o.BeaconPort, o.CheckoutPort),
-                new EmulatorStoreInfo(o.InMemory, o.InMemory ? null : Path.GetFullPath(o.DataDirectory)),
+                new EmulatorStoreInfo(o.InMemory, o.InMemory ? null : Path.GetFullPath(o.DataDirectory), store.TransactionsCommitted, store.FileCommits),
                 "/_emulator/ui/", "/_emulator/reference", Features(endpoints)), DashboardJson.Default.EmulatorInfo))
             .WithName("emulatorInfo").WithSummary("Version, ports and store of this emulator");
 

@@ -613,6 +613,7 @@ public sealed partial class DocumentStore : IDisposable
         }
         _writtenSinceCheckpoint += last.Count + 4;
         _commits++;
+        _transactionsCommitted += txs.Count;
         if (generation is not null) StartDropStale();
         if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
     }
