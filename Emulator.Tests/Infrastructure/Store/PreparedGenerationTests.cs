@@ -42,8 +42,9 @@ public sealed class PreparedGenerationTests : IDisposable
     {
         using (var store = Open())
         {
+            // A new collection (the store started empty) gets its next generation prepared once the store is idle.
             for (var i = 0; i < 600; i++) store.Put(new ProbeDocument { Id = $"old{i}" });
-            Assert.True(store.PrepareNext() > 0); // (also runs by itself once the store is idle)
+            await Eventually(() => store.PreparedCount() > 0);
             SwitchingReset(store, "seed", 3);
             Assert.Equal(0, store.PreparedCount()); // written into: no longer an empty, prepared collection
             Assert.Equal(["seed0", "seed1", "seed2"], store.All<ProbeDocument>().Select(d => d.Id));

@@ -567,6 +567,7 @@ public sealed partial class DocumentStore : IDisposable
             foreach (var w in tx.Writes)
                 last[(w.Collection, w.Id)] = last.TryGetValue((w.Collection, w.Id), out var first) && w.Created != first.Created ? w with { Created = first.Created } : w;
         }
+        var newCollections = false;
         if (!_db.BeginTrans()) throw new InvalidOperationException("a LiteDB transaction is already open on the commit thread");
         try
         {
@@ -576,7 +577,8 @@ public sealed partial class DocumentStore : IDisposable
             {
                 var first = group.First();
                 // (a new collection, or one of the next generation prepared empty ahead: see DocumentStore.Prepare.cs)
-                var fresh = !_existing.Contains(group.Key) || _prepared.Remove(group.Key);
+                var prepared = _prepared.Remove(group.Key);
+                var fresh = prepared || !_existing.Contains(group.Key);
                 var col = _db.GetCollection(group.Key, BsonAutoId.ObjectId);
                 if (!fresh && generation is { } switchedTo && string.Equals(group.Key, CollectionName(first.Slot, switchedTo), StringComparison.OrdinalIgnoreCase))
                 {
@@ -586,8 +588,9 @@ public sealed partial class DocumentStore : IDisposable
                     col.DeleteAll();
                     fresh = true;
                 }
-                if (fresh || !_ensured.Contains(group.Key))
+                if (!prepared && (fresh || !_ensured.Contains(group.Key)))
                 {
+                    if (fresh) newCollections = true;
                     foreach (var field in _indexesOf.GetValueOrDefault(first.Slot.Type, [])) col.EnsureIndex(field, "$." + field);
                     _ensured.Add(group.Key);
                     _existing.Add(group.Key);
@@ -615,11 +618,8 @@ public sealed partial class DocumentStore : IDisposable
         }
         _writtenSinceCheckpoint += last.Count + 4;
         _commits++;
-        if (generation is not null)
-        {
-            StartDropStale();
-            StartPrepareNext();
-        }
+        if (generation is not null) StartDropStale();
+        if (generation is not null || newCollections) StartPrepareNext(); // (the next generation of any new collection too)
         if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
     }
 
