@@ -22,16 +22,25 @@ public sealed partial class DocumentStore
     /// <summary>1 while a preparation is scheduled or running.</summary>
     private int _preparing;
 
+    /// <summary>Bumped by every request for a preparation: the running one prepares again if it changed meanwhile.</summary>
+    private int _prepareRequests;
+
     /// <summary>Prepares the next generation in the background once the store is idle (no commit for 50 ms).</summary>
     private void StartPrepareNext()
     {
-        if (Interlocked.Exchange(ref _preparing, 1) != 0) return;
-        Task.Run(() =>
+        Interlocked.Increment(ref _prepareRequests);
+        if (Interlocked.Exchange(ref _preparing, 1) != 0) return; // (the running one looks again before it ends)
+        Task.Run(async () =>
         {
             try
             {
-                WaitUntilIdle(-1);
-                PrepareNext();
+                while (true)
+                {
+                    var requests = Volatile.Read(ref _prepareRequests);
+                    await WaitUntilIdleAsync(-1);
+                    PrepareNext();
+                    if (Volatile.Read(ref _prepareRequests) == requests || _disposed) break;
+                }
             }
             catch (Exception) { /* best effort: a switch without prepared collections creates them itself */ }
             finally { Volatile.Write(ref _preparing, 0); }

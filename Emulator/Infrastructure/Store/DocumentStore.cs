@@ -680,15 +680,16 @@ public sealed partial class DocumentStore : IDisposable
 
     /// <summary>Returns once no group commit was written nor queued during a 50 ms pause (none at all if none came since
     /// <paramref name="seen"/>, the count the previous wait returned): background clean-up runs while the store is idle.
-    /// The reads need no lock: they only decide when to step aside.</summary>
-    private long WaitUntilIdle(long seen)
+    /// The reads need no lock: they only decide when to step aside. Waits without holding a thread (a thread-pool thread
+    /// asleep for as long as requests keep the store busy is one fewer for the requests on a small machine).</summary>
+    private async Task<long> WaitUntilIdleAsync(long seen)
     {
         while (!_disposed)
         {
             var now = Volatile.Read(ref _commits);
             if (now == seen && _queue.Count == 0) return now;
             seen = now;
-            Thread.Sleep(50);
+            await Task.Delay(50).ConfigureAwait(false);
         }
         return seen;
     }
@@ -702,11 +703,11 @@ public sealed partial class DocumentStore : IDisposable
     private void StartDropStale()
     {
         if (Interlocked.Exchange(ref _dropping, 1) != 0) return; // the running one looks again before it ends
-        Task.Run(() =>
+        Task.Run(async () =>
         {
             try
             {
-                while (DropStale()) { }
+                while (await DropStaleAsync()) { }
             }
             catch (Exception) { /* best effort: a later start or switch tries again */ }
             finally { Volatile.Write(ref _dropping, 0); }
@@ -724,7 +725,7 @@ public sealed partial class DocumentStore : IDisposable
 
     /// <summary>One pass over the stale collections; true when it dropped some (then the caller looks again: a reset may
     /// have switched generation meanwhile).</summary>
-    private bool DropStale()
+    private async Task<bool> DropStaleAsync()
     {
         List<string> stale;
         lock (_commitLock)
@@ -737,7 +738,7 @@ public sealed partial class DocumentStore : IDisposable
         foreach (var name in stale)
             while (true)
             {
-                seen = WaitUntilIdle(seen);
+                seen = await WaitUntilIdleAsync(seen);
                 lock (_commitLock)
                 {
                     if (_disposed) return false;
