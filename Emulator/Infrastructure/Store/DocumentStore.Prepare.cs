@@ -32,18 +32,24 @@ public sealed partial class DocumentStore
         if (Interlocked.Exchange(ref _preparing, 1) != 0) return; // (the running one looks again before it ends)
         Task.Run(async () =>
         {
+            var requests = 0;
             try
             {
                 while (true)
                 {
-                    var requests = Volatile.Read(ref _prepareRequests);
+                    requests = Volatile.Read(ref _prepareRequests);
                     await WaitUntilIdleAsync(-1);
                     PrepareNext();
                     if (Volatile.Read(ref _prepareRequests) == requests || _disposed) break;
                 }
             }
             catch (Exception) { /* best effort: a switch without prepared collections creates them itself */ }
-            finally { Volatile.Write(ref _preparing, 0); }
+            finally
+            {
+                Volatile.Write(ref _preparing, 0);
+                // (a request that came after the last look, while this one was ending)
+                if (!_disposed && Volatile.Read(ref _prepareRequests) != requests) StartPrepareNext();
+            }
         });
     }
 
