@@ -10,8 +10,11 @@ namespace Fanfare.Emulator.Control;
 public sealed class EmulatorReset(DocumentStore store, EmulatorClock clock, Scheduler scheduler, SeedLoader seed,
     IEnumerable<IFeatureModule> modules, IServiceProvider services)
 {
+    /// <summary>Resets, and returns once the new state is in the file: the reset commits on the calling thread (see
+    /// <see cref="DocumentStore.CommitInPlace"/>), even inside a request whose commit waits are deferred.</summary>
     public void Run()
     {
+        using var inPlace = store.CommitInPlace();
         lock (store.Sync)
         {
             store.Transaction(() =>

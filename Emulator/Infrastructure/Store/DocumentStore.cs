@@ -117,7 +117,7 @@ public sealed partial class DocumentStore : IDisposable
 
     private readonly object _sync = new();
     private readonly LiteDatabase _db;
-    private readonly Dictionary<Slot, OrderedDictionary<string, Entry>> _docs = [];
+    private Dictionary<Slot, OrderedDictionary<string, Entry>> _docs = new();
     private readonly Dictionary<Type, string> _kindOf = [];
     private readonly HashSet<Type> _shared = [];
     private long _seq;
@@ -159,6 +159,7 @@ public sealed partial class DocumentStore : IDisposable
                 .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).Where(IndexedFields.Contains).ToArray();
         }
         IndexKinds();
+        _slots = AllSlots().ToArray();
         _db = db;
         // Checkpoints (log → data file, with an fsync) run in the background after commits, not inside a request's commit.
         _db.CheckpointSize = 0;
@@ -166,6 +167,7 @@ public sealed partial class DocumentStore : IDisposable
         _existing.UnionWith(_db.GetCollectionNames());
         Load();
         if (StaleCollections().Count > 0) StartDropStale();
+        StartPrepareNext();
     }
 
     /// <summary>The collation of a new database file: invariant culture, ordinal (ids compare as the in-memory tables
@@ -364,18 +366,10 @@ public sealed partial class DocumentStore : IDisposable
         if (journal.Dirty.Count == 0 && !journal.Cleared) return null;
         // A reset that leaves few documents behind (the default seed over the default seed) rewrites them in place and
         // deletes the rest; one that would delete many (thousands of consumers) switches to a new generation instead.
-        var removed = new List<(Slot, string)>();
-        if (journal.Cleared)
-            foreach (var (slot, before) in journal.BeforeClear!)
-                foreach (var id in before.Keys)
-                    if (!_docs.TryGetValue(slot, out var now) || !now.ContainsKey(id))
-                    {
-                        removed.Add((slot, id));
-                        if (removed.Count > InPlaceResetLimit) break;
-                    }
-        var switching = journal.Cleared && removed.Count > InPlaceResetLimit;
+        var removed = journal.Cleared ? RemovedByClear(journal, null, InPlaceResetLimit + 1) : 0;
+        var switching = removed > InPlaceResetLimit;
         var generation = switching ? _gen + 1 : _gen;
-        var writes = new List<PendingWrite>(journal.Dirty.Count + removed.Count);
+        var writes = new List<PendingWrite>(journal.Dirty.Count + (switching ? 0 : removed));
         foreach (var (slot, id) in journal.Dirty)
         {
             var name = CollectionName(slot, generation);
@@ -385,9 +379,7 @@ public sealed partial class DocumentStore : IDisposable
                 writes.Add(new PendingWrite(slot, name, id, e.Seq, JsonSerializer.SerializeToUtf8Bytes(e.Doc, slot.Type, Json.StoreOptions), created));
             else if (!switching && !created) writes.Add(new PendingWrite(slot, name, id, 0, null)); // (a new generation starts empty)
         }
-        if (!switching)
-            foreach (var (slot, id) in removed)
-                if (!journal.Dirty.Contains((slot, id))) writes.Add(new PendingWrite(slot, CollectionName(slot, generation), id, 0, null));
+        if (journal.Cleared && !switching) RemovedByClear(journal, writes, int.MaxValue);
         _gen = generation;
         lock (_pendingLock)
         {
@@ -575,6 +567,7 @@ public sealed partial class DocumentStore : IDisposable
             foreach (var w in tx.Writes)
                 last[(w.Collection, w.Id)] = last.TryGetValue((w.Collection, w.Id), out var first) && w.Created != first.Created ? w with { Created = first.Created } : w;
         }
+        var newCollections = false;
         if (!_db.BeginTrans()) throw new InvalidOperationException("a LiteDB transaction is already open on the commit thread");
         try
         {
@@ -583,10 +576,21 @@ public sealed partial class DocumentStore : IDisposable
             foreach (var group in last.Values.GroupBy(w => w.Collection, StringComparer.OrdinalIgnoreCase))
             {
                 var first = group.First();
-                var fresh = !_existing.Contains(group.Key);
+                // (a new collection, or one of the next generation prepared empty ahead: see DocumentStore.Prepare.cs)
+                var prepared = _prepared.Remove(group.Key);
+                var fresh = prepared || !_existing.Contains(group.Key);
                 var col = _db.GetCollection(group.Key, BsonAutoId.ObjectId);
-                if (fresh || !_ensured.Contains(group.Key))
+                if (!fresh && generation is { } switchedTo && string.Equals(group.Key, CollectionName(first.Slot, switchedTo), StringComparison.OrdinalIgnoreCase))
                 {
+                    // A collection of the generation this batch switches to that is not known to be empty (left by an
+                    // interrupted clean-up, or not prepared by this process): emptied first, so the new generation holds
+                    // exactly what the batch writes.
+                    col.DeleteAll();
+                    fresh = true;
+                }
+                if (!prepared && (fresh || !_ensured.Contains(group.Key)))
+                {
+                    if (fresh) newCollections = true;
                     foreach (var field in _indexesOf.GetValueOrDefault(first.Slot.Type, [])) col.EnsureIndex(field, "$." + field);
                     _ensured.Add(group.Key);
                     _existing.Add(group.Key);
@@ -607,6 +611,7 @@ public sealed partial class DocumentStore : IDisposable
         {
             try { _db.Rollback(); } catch { /* already gone */ }
             _ensured.Clear(); // an index created in the failed transaction is gone too: ensure again on next use
+            _prepared.Clear(); // (whether they are still empty is checked again by the next preparation)
             _existing.Clear();
             _existing.UnionWith(_db.GetCollectionNames());
             throw;
@@ -615,6 +620,7 @@ public sealed partial class DocumentStore : IDisposable
         _commits++;
         _transactionsCommitted += txs.Count;
         if (generation is not null) StartDropStale();
+        if (generation is not null || newCollections) StartPrepareNext(); // (the next generation of any new collection too)
         if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
     }
 
@@ -645,7 +651,7 @@ public sealed partial class DocumentStore : IDisposable
 
     /// <summary>
     /// Collections of an earlier (or abandoned) generation, by name: every collection named after a kind that is not of
-    /// the file's generation. Call under <see cref="_commitLock"/> (a newer generation's collections only appear in the
+    /// the file's generation, nor an empty one of the next generation (prepared ahead). Call under <see cref="_commitLock"/> (a newer generation's collections only appear in the
     /// commit that switches to it).
     /// </summary>
     private List<string> StaleCollections()
@@ -653,10 +659,13 @@ public sealed partial class DocumentStore : IDisposable
         var gen = FileGeneration();
         var bases = AllSlots().Select(BaseName).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var current = AllSlots().Select(s => CollectionName(s, gen)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var next = AllSlots().Select(s => CollectionName(s, gen + 1)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var stale = new List<string>();
         foreach (var name in _db.GetCollectionNames())
         {
             if (current.Contains(name)) continue;
+            // The next generation's collections, prepared ahead, are kept while empty (see DocumentStore.Prepare.cs).
+            if (next.Contains(name) && (_prepared.Contains(name) || _db.GetCollection(name).Count() == 0)) continue;
             var cut = name.LastIndexOf('_');
             var isGeneration = cut > 0 && name[(cut + 1)..].All(char.IsAsciiDigit) && bases.Contains(name[..cut]);
             if (bases.Contains(name) || isGeneration) stale.Add(name);
@@ -672,15 +681,16 @@ public sealed partial class DocumentStore : IDisposable
 
     /// <summary>Returns once no group commit was written nor queued during a 50 ms pause (none at all if none came since
     /// <paramref name="seen"/>, the count the previous wait returned): background clean-up runs while the store is idle.
-    /// The reads need no lock: they only decide when to step aside.</summary>
-    private long WaitUntilIdle(long seen)
+    /// The reads need no lock: they only decide when to step aside. Waits without holding a thread (a thread-pool thread
+    /// asleep for as long as requests keep the store busy is one fewer for the requests on a small machine).</summary>
+    private async Task<long> WaitUntilIdleAsync(long seen)
     {
         while (!_disposed)
         {
             var now = Volatile.Read(ref _commits);
             if (now == seen && _queue.Count == 0) return now;
             seen = now;
-            Thread.Sleep(50);
+            await Task.Delay(50).ConfigureAwait(false);
         }
         return seen;
     }
@@ -694,11 +704,11 @@ public sealed partial class DocumentStore : IDisposable
     private void StartDropStale()
     {
         if (Interlocked.Exchange(ref _dropping, 1) != 0) return; // the running one looks again before it ends
-        Task.Run(() =>
+        Task.Run(async () =>
         {
             try
             {
-                while (DropStale()) { }
+                while (await DropStaleAsync()) { }
             }
             catch (Exception) { /* best effort: a later start or switch tries again */ }
             finally { Volatile.Write(ref _dropping, 0); }
@@ -716,7 +726,7 @@ public sealed partial class DocumentStore : IDisposable
 
     /// <summary>One pass over the stale collections; true when it dropped some (then the caller looks again: a reset may
     /// have switched generation meanwhile).</summary>
-    private bool DropStale()
+    private async Task<bool> DropStaleAsync()
     {
         List<string> stale;
         lock (_commitLock)
@@ -729,7 +739,7 @@ public sealed partial class DocumentStore : IDisposable
         foreach (var name in stale)
             while (true)
             {
-                seen = WaitUntilIdle(seen);
+                seen = await WaitUntilIdleAsync(seen);
                 lock (_commitLock)
                 {
                     if (_disposed) return false;
@@ -740,6 +750,7 @@ public sealed partial class DocumentStore : IDisposable
                     {
                         _ensured.Remove(name);
                         _existing.Remove(name);
+                        _prepared.Remove(name);
                         _db.DropCollection(name);
                         _writtenSinceCheckpoint += 8;
                         break;
@@ -981,16 +992,12 @@ public sealed partial class DocumentStore : IDisposable
         {
             var journal = _journal!;
             journal.Cleared = true;
-            if (journal.BeforeClear is null)
-            {
-                // (copied by hand: the copy constructor of a dictionary keyed by a struct of this assembly is not
-                // precompiled, so it was JIT-compiled on the first reset of every process)
-                var before = new Dictionary<Slot, OrderedDictionary<string, Entry>>();
-                foreach (var (slot, table) in _docs) before[slot] = table;
-                journal.BeforeClear = before;
-            }
             if (journal.Dirty.Count > 0) journal.Dirty.Clear();
-            _docs.Clear();
+            // The tables move to the journal as they are and memory starts from a new map (no copy, no enumeration: the
+            // code of a dictionary keyed by a struct of this assembly is not precompiled, and a reset is often the
+            // first thing of a process to run it).
+            journal.BeforeClear ??= _docs;
+            _docs = new Dictionary<Slot, OrderedDictionary<string, Entry>>();
         });
     }
 
