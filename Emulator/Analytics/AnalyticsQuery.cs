@@ -222,9 +222,7 @@ public sealed partial class AnalyticsQueryEngine(DocumentStore store, ClockResol
     private static TimeSpan? Duration(string s)
     {
         if (!s.StartsWith('P')) return null;
-        try { var d = System.Xml.XmlConvert.ToTimeSpan(s); return d > TimeSpan.Zero ? d : null; }
-        catch (FormatException) { return null; }
-        catch (OverflowException) { return null; }
+        return IsoDuration.TryParse(s, out var d) && d > TimeSpan.Zero ? d : null;
     }
 
     [GeneratedRegex(@"^(?:last[_ -]?)?(\d{1,6})(m|h|d|w)$")]

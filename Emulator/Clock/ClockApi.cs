@@ -1,4 +1,3 @@
-using System.Xml;
 using Fanfare.Emulator.Hosting;
 using Fanfare.Emulator.Infrastructure;
 using Fanfare.Emulator.Infrastructure.Errors;
@@ -57,7 +56,7 @@ public sealed class ClockApi : IFeatureModule
             var room = Math.Floor((DateTimeOffset.MaxValue - clock.GetUtcNow()).TotalSeconds);
             if (duration is not null)
             {
-                try { by = XmlConvert.ToTimeSpan(duration); }
+                try { by = IsoDuration.Parse(duration); }
                 catch (Exception e) when (e is FormatException or OverflowException) { body.AddIssue("duration", "iso_duration", "ISO 8601 duration", body.Root["duration"], $"Invalid duration: Received \"{duration}\""); }
                 if (by < TimeSpan.Zero) body.AddIssue("duration", "min_value", ">=PT0S", body.Root["duration"], "Invalid duration: the clock only moves forward");
                 else if (by.TotalSeconds > room) body.AddIssue("duration", "max_value", $"<=PT{room}S", body.Root["duration"], $"Invalid duration: Expected <=PT{room}S but received \"{duration}\"");

@@ -60,7 +60,6 @@ public static class EmulatorApp
     private static WebApplication Build(WebApplicationBuilder builder, EmulatorOptions options, Task<DocumentStore> storeOpening,
         Action<IServiceCollection>? services)
     {
-
         builder.WebHost.ConfigureKestrel(k =>
         {
             var ip = IPAddress.Parse(options.BindAddress);

@@ -3,8 +3,9 @@ namespace Fanfare.Emulator.Infrastructure;
 /// <summary>
 /// ISO 8601 / XML Schema durations (<c>P7D</c>, <c>PT1H30M</c>, <c>-PT0.5S</c>) as <see cref="TimeSpan"/>, exactly as
 /// <c>System.Xml.XmlConvert.ToTimeSpan</c> reads them (same accepted forms, same values: a year is 365 days, a month 30,
-/// twelve months a year; same errors), without loading System.Private.Xml (issue 15: start-up and memory; the seed's
-/// relative times go through here). No weeks (<c>P1W</c> is refused, as by XmlConvert).
+/// twelve months a year; same errors), without loading System.Private.Xml (issue 15: start-up and memory). The one
+/// parser of durations in the emulator: the seed's relative times, <c>POST /_emulator/clock/advance {duration}</c> and
+/// analytics periods. No weeks (<c>P1W</c> is refused, as by XmlConvert).
 /// </summary>
 public static class IsoDuration
 {
