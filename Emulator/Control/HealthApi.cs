@@ -12,7 +12,7 @@ public sealed class HealthApi : IFeatureModule
 
     private static readonly byte[] Ready = Readiness("ready"), Starting = Readiness("starting");
 
-    /// <summary><c>{"status":…,"version":…}</c> as the endpoint writes it (<see cref="Infrastructure.Json.Options"/>).</summary>
+    /// <summary><c>{"status":…,"version":…}</c>, written with <see cref="Infrastructure.Json.Options"/>' encoder.</summary>
     private static byte[] Readiness(string status)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
@@ -26,11 +26,23 @@ public sealed class HealthApi : IFeatureModule
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>Writes one of the bodies above (the middleware's fast path and the endpoints share them).</summary>
+    private static Task Write(HttpContext ctx, int status, byte[] body)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        return ctx.Response.Body.WriteAsync(body).AsTask();
+    }
+
+    /// <summary>The readiness answer of <c>GET /_emulator/health</c>: 200 ready or 503 starting.</summary>
+    private static Task WriteReadiness(HttpContext ctx, EmulatorState state) =>
+        state.Ready ? Write(ctx, 200, Ready) : Write(ctx, 503, Starting);
+
     /// <summary>
     /// <c>GET /health</c> once ready, and <c>GET /_emulator/health</c> (ready or starting), are answered here, before the
     /// feature middlewares (data mode, rate limits, journal, faults, customer tokens: all exempt for both) and routing:
-    /// the same status, content type and body as the endpoints below, which still answer everything else (503 for
-    /// <c>/health</c> while starting, <c>HEAD</c>, the OpenAPI document). Readiness probes during start-up (Docker,
+    /// with the same bodies as the endpoints below, which still answer everything else (503 for
+    /// <c>/health</c> while starting; their OpenAPI descriptions). Readiness probes during start-up (Docker,
     /// Testcontainers, the bench poll every few milliseconds) so cost nothing next to the seed they wait for (issue 15).
     /// </summary>
     public void UsePipeline(IApplicationBuilder app)
@@ -40,34 +52,20 @@ public sealed class HealthApi : IFeatureModule
         {
             if (!HttpMethods.IsGet(ctx.Request.Method)) return next(ctx);
             var path = ctx.Request.Path.Value;
-            byte[] body;
-            if (path == "/_emulator/health")
-            {
-                body = state.Ready ? Ready : Starting;
-                ctx.Response.StatusCode = state.Ready ? 200 : 503;
-            }
-            else if (path == "/health" && state.Ready)
-            {
-                body = Ok;
-                ctx.Response.StatusCode = 200;
-            }
-            else return next(ctx);
-            ctx.Response.ContentType = "application/json; charset=utf-8";
-            return ctx.Response.Body.WriteAsync(body).AsTask();
+            if (path == "/_emulator/health") return WriteReadiness(ctx, state);
+            if (path == "/health" && state.Ready) return Write(ctx, 200, Ok);
+            return next(ctx);
         });
     }
 
     public void MapEndpoints(EmulatorRoutes routes)
     {
-        routes.Root.MapGet("/health", (EmulatorState state) =>
-                state.Ready ? Results.Json(new { status = "ok" }) : ApiErrors.Result(503, "Emulator is starting"))
+        routes.Root.MapGet("/health", Task (HttpContext ctx, EmulatorState state) =>
+                state.Ready ? Write(ctx, 200, Ok) : ApiErrors.Result(503, "Emulator is starting").ExecuteAsync(ctx))
             .WithName("health").WithSummary("Liveness: 200 {status:\"ok\"} once ready, else 503.");
 
         // 200 {"status":"ready","version":"x.y.z"} once the seed is loaded; 503 {"status":"starting",...} before.
-        routes.Control.MapGet("/health", (EmulatorState state) =>
-                state.Ready
-                    ? Results.Json(new { status = "ready", version = EmulatorState.Version })
-                    : Results.Json(new { status = "starting", version = EmulatorState.Version }, statusCode: 503))
+        routes.Control.MapGet("/health", Task (HttpContext ctx, EmulatorState state) => WriteReadiness(ctx, state))
             .WithName("emulatorHealth").WithSummary("Readiness of the emulator (seed loaded).");
     }
 }
