@@ -27,12 +27,7 @@ public sealed class HealthApi : IFeatureModule
     }
 
     /// <summary>Writes one of the bodies above (the middleware's fast path and the endpoints share them).</summary>
-    private static Task Write(HttpContext ctx, int status, byte[] body)
-    {
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/json; charset=utf-8";
-        return ctx.Response.Body.WriteAsync(body).AsTask();
-    }
+    private static Task Write(HttpContext ctx, int status, byte[] body) => Infrastructure.Utf8Json.WriteAsync(ctx.Response, body, status);
 
     /// <summary>The readiness answer of <c>GET /_emulator/health</c>: 200 ready or 503 starting.</summary>
     private static Task WriteReadiness(HttpContext ctx, EmulatorState state) =>

@@ -11,10 +11,14 @@ public sealed class Utf8Json : IResult
 
     public static Utf8Json Of(byte[] body) => new(body);
 
-    public Task ExecuteAsync(HttpContext httpContext)
+    public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext.Response, _body);
+
+    /// <summary>Writes <paramref name="body"/> (JSON, UTF-8) as the answer with <paramref name="status"/>, framed like
+    /// <c>Results.Json</c>; for fast paths that answer without a result object (health probes).</summary>
+    public static Task WriteAsync(HttpResponse response, byte[] body, int status = StatusCodes.Status200OK)
     {
-        httpContext.Response.StatusCode = StatusCodes.Status200OK;
-        httpContext.Response.ContentType = "application/json; charset=utf-8";
-        return httpContext.Response.BodyWriter.WriteAsync(_body).AsTask();
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        return response.BodyWriter.WriteAsync(body).AsTask();
     }
 }
