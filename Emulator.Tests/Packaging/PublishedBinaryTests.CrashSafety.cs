@@ -132,6 +132,81 @@ public sealed partial class PublishedBinaryTests
         }
     }
 
+    /// <summary>
+    /// Issues 11/15 (reset row): <c>POST /_emulator/reset</c> is in the file when it answers, although its documents are
+    /// written to their collections later (a reset image, <c>DocumentStore.ResetImage.cs</c>): killed with SIGKILL right
+    /// after a reset, the emulator restarts to the reset state; killed right after a write that followed a reset, it
+    /// restarts with both.
+    /// </summary>
+    [Fact]
+    public async Task A_reset_and_the_write_after_it_survive_sigkill()
+    {
+        var root = DockerfileSpec.RepositoryRoot();
+        var docker = DockerfileSpec.Load(Path.Combine(root, "Dockerfile"));
+        var work = Directory.CreateTempSubdirectory("fanfare-crash-reset-");
+        var dataDir = Directory.CreateDirectory(Path.Combine(work.FullName, "data")).FullName;
+        var processes = new List<ChildProcess>();
+        try
+        {
+            var publishDir = await PublishedAsync(root, docker);
+            var ports = FreePorts(4);
+            var env = ChildProcess.CleanEnvironment(docker.Env, new Dictionary<string, string>
+            {
+                ["Emulator__BindAddress"] = "127.0.0.1",
+                ["Emulator__AdminPort"] = ports[0].ToString(), ["Emulator__ConsumerPort"] = ports[1].ToString(),
+                ["Emulator__BeaconPort"] = ports[2].ToString(), ["Emulator__CheckoutPort"] = ports[3].ToString(),
+                ["Emulator__DataDirectory"] = dataDir, ["Emulator__Banner"] = "false",
+            });
+            using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}"), Timeout = TimeSpan.FromSeconds(30) };
+            async Task<Dictionary<string, string>> SecretKey() =>
+                HttpClientExtensions.Sk((await admin.GetJsonAsync("/_emulator/organizations"))["organizations"]![0]!["secretKey"]!.GetValue<string>());
+            async Task<string> CreateSequence(Dictionary<string, string> sk, string name) =>
+                (await admin.PostJsonAsync("/sequences", new JsonObject { ["name"] = name }, sk)).EnsureStatus(200)["id"].GetValue<string>();
+            async Task<List<string>> SequenceNames(Dictionary<string, string> sk) =>
+                (await admin.GetJsonAsync("/sequences?first=100", sk))["data"]!.AsArray().Select(s => s!["name"]!.GetValue<string>()).ToList();
+            async Task Kill(ChildProcess p)
+            {
+                p.Kill(); // SIGKILL
+                Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(20)), "the emulator did not die on SIGKILL");
+            }
+
+            var first = Start(docker, publishDir, env, processes);
+            await WaitHealthyAsync(admin, first);
+            var sk = await SecretKey();
+            var seeded = await SequenceNames(sk);
+            var before = await CreateSequence(sk, "Created before the reset");
+            Assert.Equal(200, (await admin.PostJsonAsync("/_emulator/reset", null)).Code);
+            await Kill(first); // (within milliseconds: the reset's documents are most likely only in its image)
+
+            var second = Start(docker, publishDir, env, processes);
+            await WaitHealthyAsync(admin, second);
+            sk = await SecretKey();
+            Assert.Equal(seeded, await SequenceNames(sk));
+            Assert.Equal(404, (await admin.GetAsync($"/sequences/{before}", sk)).Code);
+            Assert.Equal(200, (await admin.PostJsonAsync("/_emulator/reset", null)).Code);
+            var after = await CreateSequence(sk, "Created after the reset");
+            await Kill(second);
+
+            var third = Start(docker, publishDir, env, processes);
+            await WaitHealthyAsync(admin, third);
+            sk = await SecretKey();
+            Assert.Equal(200, (await admin.GetAsync($"/sequences/{after}", sk)).Code);
+            var names = await SequenceNames(sk);
+            Assert.Contains("Created after the reset", names);
+            Assert.Equal(seeded.Order(StringComparer.Ordinal), names.Where(n => n != "Created after the reset").Order(StringComparer.Ordinal));
+        }
+        catch
+        {
+            foreach (var p in processes) output.WriteLine($"--- emulator process {p.Id} output ---\n{p.Output}");
+            throw;
+        }
+        finally
+        {
+            foreach (var p in processes) await p.DisposeAsync();
+            try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
     /// <summary>A data directory of the SQLite version: one line on stderr, a non-zero exit, the file untouched.</summary>
     [Fact]
     public async Task A_sqlite_data_directory_is_refused_with_one_line_and_left_alone()

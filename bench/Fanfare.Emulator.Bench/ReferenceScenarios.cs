@@ -238,6 +238,9 @@ public sealed class ResetAfterConsumersScenario : IScenario
         {
             using var admin = q.Emulator.Client(q.Emulator.AdminPort, 1);
             admin.Timeout = TimeSpan.FromMinutes(5);
+            // The connection is opened (and the client's code run) before the timed request, as for every other row: the
+            // row is the reset's round trip, not a TCP connect.
+            using (var open = await admin.GetAsync("/_emulator/health")) open.EnsureSuccessStatusCode();
             var first = await ResetScenario.TimeAsync(admin);
             var rest = new List<(double Client, double Server)>();
             for (int i = 0; i < Math.Min(10, context.Options.Resets); i++) rest.Add(await ResetScenario.TimeAsync(admin));

@@ -46,6 +46,8 @@ public sealed class PreparedGenerationTests : IDisposable
             for (var i = 0; i < 600; i++) store.Put(new ProbeDocument { Id = $"old{i}" });
             await Eventually(() => store.PreparedCount() > 0);
             SwitchingReset(store, "seed", 3);
+            Assert.True(store.HasResetImage()); // committed as one image (ResetImageTests); its documents are written next
+            store.MaterializeNow();
             Assert.Equal(0, store.PreparedCount()); // written into: no longer an empty, prepared collection
             Assert.Equal(["seed0", "seed1", "seed2"], store.All<ProbeDocument>().Select(d => d.Id));
             // The old generation is dropped and the one after the new one prepared, in the background once idle.

@@ -99,6 +99,10 @@ public sealed partial class DocumentStore : IDisposable
         public readonly Journal Journal = journal;
         public volatile bool Done;
         public Exception? Error;
+        /// <summary>A clearing transaction small enough to be committed as a reset image (DocumentStore.ResetImage.cs).</summary>
+        public bool Image;
+        /// <summary>Committed as the file's reset image: its writes stay in the overlay until materialized.</summary>
+        public bool InImage;
         /// <summary>Completed (never faulted) once the transaction is <see cref="Done"/>; what a deferred waiter awaits.</summary>
         public readonly TaskCompletionSource Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -165,6 +169,7 @@ public sealed partial class DocumentStore : IDisposable
         _db.CheckpointSize = 0;
         _gen = FileGeneration();
         _existing.UnionWith(_db.GetCollectionNames());
+        RecoverResetImage();
         Load();
         if (StaleCollections().Count > 0) StartDropStale();
         StartPrepareNext();
@@ -272,8 +277,10 @@ public sealed partial class DocumentStore : IDisposable
     {
         var name = CollectionName(slot, _gen);
         var byId = new Dictionary<string, (IDocument Doc, long Seq)>(StringComparer.Ordinal);
-        foreach (var b in _db.GetCollection(name).FindAll()) // (a collection that does not exist reads as empty)
-            if (FromBson(b, slot.Type) is { } doc) byId[b["_id"].AsString] = (doc, b[SeqField].AsInt64);
+        // (while a reset image is not materialized, the file's collections are stale and the overlay holds everything)
+        if (_unmaterialized.Count == 0)
+            foreach (var b in _db.GetCollection(name).FindAll()) // (a collection that does not exist reads as empty)
+                if (FromBson(b, slot.Type) is { } doc) byId[b["_id"].AsString] = (doc, b[SeqField].AsInt64);
         lock (_pendingLock)
             if (_overlay.TryGetValue(name, out var pending))
                 foreach (var (id, o) in pending)
@@ -288,11 +295,15 @@ public sealed partial class DocumentStore : IDisposable
     private (IDocument Doc, long Seq)? Committed(Slot slot, string id)
     {
         var name = CollectionName(slot, _gen);
-        lock (_pendingLock)
-            if (_overlay.TryGetValue(name, out var pending) && pending.TryGetValue(id, out var o))
-                return o.Json is not null && FromJson(o.Json, slot.Type) is { } d ? (d, o.Seq) : null;
-        var b = _db.GetCollection(name).FindById(id);
-        return b is not null && FromBson(b, slot.Type) is { } doc ? (doc, b[SeqField].AsInt64) : null;
+        lock (_commitLock)
+        {
+            lock (_pendingLock)
+                if (_overlay.TryGetValue(name, out var pending) && pending.TryGetValue(id, out var o))
+                    return o.Json is not null && FromJson(o.Json, slot.Type) is { } d ? (d, o.Seq) : null;
+            if (_unmaterialized.Count > 0) return null; // (the overlay holds everything; see DocumentStore.ResetImage.cs)
+            var b = _db.GetCollection(name).FindById(id);
+            return b is not null && FromBson(b, slot.Type) is { } doc ? (doc, b[SeqField].AsInt64) : null;
+        }
     }
 
     /// <summary>
@@ -383,7 +394,7 @@ public sealed partial class DocumentStore : IDisposable
         _gen = generation;
         lock (_pendingLock)
         {
-            var tx = new PendingTx(++_txNo, writes, switching ? generation : null, journal);
+            var tx = new PendingTx(++_txNo, writes, switching ? generation : null, journal) { Image = journal.Cleared && FitsResetImage(writes) };
             foreach (var w in writes)
             {
                 if (!_overlay.TryGetValue(w.Collection, out var o)) _overlay[w.Collection] = o = new Dictionary<string, Overlay>(StringComparer.Ordinal);
@@ -544,12 +555,7 @@ public sealed partial class DocumentStore : IDisposable
         {
             foreach (var tx in txs)
             {
-                foreach (var w in tx.Writes)
-                    if (_overlay.TryGetValue(w.Collection, out var o) && o.TryGetValue(w.Id, out var v) && v.TxNo == tx.No)
-                    {
-                        o.Remove(w.Id);
-                        if (o.Count == 0) _overlay.Remove(w.Collection);
-                    }
+                if (!tx.InImage) ForgetOverlay(tx); // (a reset image's documents are read from the overlay until materialized)
                 tx.Done = true;
             }
         }
@@ -558,6 +564,14 @@ public sealed partial class DocumentStore : IDisposable
 
     private void WriteAll(List<PendingTx> txs)
     {
+        if (txs is [{ Image: true } reset])
+        {
+            WriteResetImage(reset);
+            return;
+        }
+        // Reset images not materialized yet are written first, in the same LiteDB transaction (DocumentStore.ResetImage.cs).
+        var images = _unmaterialized.Count;
+        if (images > 0) txs = [.. _unmaterialized, .. txs];
         long? generation = null;
         // The last write of each document wins; whether it is in the file is decided by the batch's first write of it.
         var last = new Dictionary<(string, string), PendingWrite>();
@@ -573,6 +587,7 @@ public sealed partial class DocumentStore : IDisposable
         {
             if (generation is { } gen)
                 _db.GetCollection(MetaCollection).Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = gen });
+            if (images > 0) _db.GetCollection(MetaCollection).Delete(ResetImageId);
             foreach (var group in last.Values.GroupBy(w => w.Collection, StringComparer.OrdinalIgnoreCase))
             {
                 var first = group.First();
@@ -616,9 +631,15 @@ public sealed partial class DocumentStore : IDisposable
             _existing.UnionWith(_db.GetCollectionNames());
             throw;
         }
+        if (images > 0)
+        {
+            lock (_pendingLock)
+                foreach (var image in _unmaterialized) ForgetOverlay(image);
+            _unmaterialized.Clear();
+        }
         _writtenSinceCheckpoint += last.Count + 4;
         _commits++;
-        _transactionsCommitted += txs.Count;
+        _transactionsCommitted += txs.Count - images;
         if (generation is not null) StartDropStale();
         if (generation is not null || newCollections) StartPrepareNext(); // (the next generation of any new collection too)
         if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
@@ -1098,6 +1119,8 @@ public sealed partial class DocumentStore : IDisposable
             {
                 if (_disposed) return;
                 Lead(); // (every queued transaction has a waiter that would commit it; this only makes sure)
+                try { Materialize(); } // (a stopped emulator's file holds every document in its collection)
+                catch (Exception) { /* the next start writes them from the image */ }
                 _disposed = true;
                 _db.Dispose();
             }
