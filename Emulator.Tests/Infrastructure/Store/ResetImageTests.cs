@@ -168,6 +168,30 @@ public sealed class ResetImageTests : IDisposable
         Assert.Equal([0.0, 1], store.All<ProbeDocument>().Select(d => d.Priority));
     }
 
+    /// <summary>A reset whose documents LiteDB would refuse (an index key over 1,023 bytes) is not committed as an image
+    /// (whose materialization would then fail every later commit): it fails as any transaction LiteDB refuses, rolled back,
+    /// and the store goes on.</summary>
+    [Theory]
+    [InlineData("id")]
+    [InlineData("organizationId")]
+    public void A_reset_holding_a_key_LiteDB_refuses_fails_and_later_writes_still_commit(string longField)
+    {
+        using var store = Open();
+        store.Put(new ProbeDocument { Id = "old" });
+        var doc = longField == "id" ? new ProbeDocument { Id = new string('x', 2000) } : new ProbeDocument { Id = "long", OrganizationId = new string('o', 2000) };
+        Assert.Throws<IOException>(() => store.Transaction(() =>
+        {
+            store.Clear();
+            store.Put(doc);
+        }));
+        Assert.False(store.HasResetImage());
+        Assert.Equal(["old"], Ids(store));
+        store.Put(new ProbeDocument { Id = "next" });
+        Assert.Equal(["old", "next"], Ids(store));
+        using var reopened = Open(CrashCopy());
+        Assert.Equal(["old", "next"], Ids(reopened));
+    }
+
     [Fact]
     public void The_in_memory_store_uses_images_too()
     {

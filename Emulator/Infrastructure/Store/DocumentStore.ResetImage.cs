@@ -1,3 +1,4 @@
+using System.Reflection;
 using LiteDB;
 
 namespace Fanfare.Emulator.Infrastructure.Store;
@@ -36,13 +37,35 @@ public sealed partial class DocumentStore
     /// <summary>False: images are materialized only by the next commit or the stop (tests that look at the file between).</summary>
     internal bool MaterializeWhenIdle { get; set; } = true;
 
-    /// <summary>Whether <paramref name="writes"/> of a clearing transaction go to the file as a reset image.</summary>
-    private static bool FitsResetImage(List<PendingWrite> writes)
+    /// <summary>The longest id or indexed value (UTF-8 bytes) a reset image may hold: LiteDB refuses index keys over
+    /// 1,023 bytes when a document is written to its collection, and an image must never hold a document its
+    /// materialization would refuse (every later commit writes the image first). A transaction with a longer one is
+    /// committed document by document, as before, and LiteDB's refusal fails it there.</summary>
+    private const int ResetImageKeyLimit = 512;
+
+    /// <summary>The properties behind <see cref="_indexesOf"/>, by document type.</summary>
+    private readonly Dictionary<Type, PropertyInfo[]> _indexedProperties = [];
+
+    /// <summary>Whether <paramref name="writes"/> of a clearing transaction go to the file as a reset image: their JSON is
+    /// at most <see cref="ResetImageLimit"/> bytes and every id and indexed value at most <see cref="ResetImageKeyLimit"/>
+    /// (under <see cref="_sync"/>: reads the documents as memory holds them).</summary>
+    private bool FitsResetImage(List<PendingWrite> writes)
     {
         long size = 0;
-        foreach (var w in writes) size += w.Json?.Length ?? 0;
-        return size <= ResetImageLimit;
+        foreach (var w in writes)
+        {
+            if (w.Json is null) continue;
+            size += w.Json.Length;
+            if (size > ResetImageLimit || !ShortKey(w.Id)) return false;
+            if (!_indexedProperties.TryGetValue(w.Slot.Type, out var props) || props.Length == 0) continue;
+            if (!_docs.TryGetValue(w.Slot, out var table) || !table.TryGetValue(w.Id, out var e)) continue;
+            foreach (var p in props)
+                if (p.GetValue(e.Doc) is string s && !ShortKey(s)) return false;
+        }
+        return true;
     }
+
+    private static bool ShortKey(string s) => s.Length <= ResetImageKeyLimit / 3 || System.Text.Encoding.UTF8.GetByteCount(s) <= ResetImageKeyLimit;
 
     /// <summary>Commits <paramref name="tx"/> (a clearing transaction alone in its batch) as the file's reset image, with
     /// the generation it switches to, in one LiteDB transaction (commit lock held).</summary>

@@ -159,8 +159,10 @@ public sealed partial class DocumentStore : IDisposable
         {
             _kindOf[t] = t.GetCustomAttribute<DocumentKindAttribute>()?.Kind ?? t.Name;
             if (t.GetCustomAttribute<SharedAcrossModesAttribute>() is not null) _shared.Add(t);
-            _indexesOf[t] = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).Where(IndexedFields.Contains).ToArray();
+            var indexed = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(p => IndexedFields.Contains(JsonNamingPolicy.CamelCase.ConvertName(p.Name))).ToArray();
+            _indexesOf[t] = indexed.Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToArray();
+            _indexedProperties[t] = indexed;
         }
         IndexKinds();
         _slots = AllSlots().ToArray();
@@ -391,10 +393,11 @@ public sealed partial class DocumentStore : IDisposable
             else if (!switching && !created) writes.Add(new PendingWrite(slot, name, id, 0, null)); // (a new generation starts empty)
         }
         if (journal.Cleared && !switching) RemovedByClear(journal, writes, int.MaxValue);
+        var image = journal.Cleared && FitsResetImage(writes);
         _gen = generation;
         lock (_pendingLock)
         {
-            var tx = new PendingTx(++_txNo, writes, switching ? generation : null, journal) { Image = journal.Cleared && FitsResetImage(writes) };
+            var tx = new PendingTx(++_txNo, writes, switching ? generation : null, journal) { Image = image };
             foreach (var w in writes)
             {
                 if (!_overlay.TryGetValue(w.Collection, out var o)) _overlay[w.Collection] = o = new Dictionary<string, Overlay>(StringComparer.Ordinal);
