@@ -125,6 +125,7 @@ public sealed partial class DocumentStore
         if (Interlocked.Exchange(ref _materializing, 1) != 0) return; // (the running one looks again before it ends)
         Task.Run(async () =>
         {
+            var failed = false;
             try
             {
                 var seen = -1L;
@@ -140,12 +141,12 @@ public sealed partial class DocumentStore
                     }
                 }
             }
-            catch (Exception) { /* best effort: the next commit, the stop or the next start writes them */ }
+            catch (Exception) { failed = true; /* best effort: the next commit, the stop or the next start writes them */ }
             finally
             {
                 Volatile.Write(ref _materializing, 0);
                 bool again;
-                lock (_commitLock) again = !_disposed && _unmaterialized.Count > 0; // (an image written as this one ended)
+                lock (_commitLock) again = !failed && !_disposed && _unmaterialized.Count > 0; // (an image written as this one ended)
                 if (again) StartMaterialize();
             }
         });
