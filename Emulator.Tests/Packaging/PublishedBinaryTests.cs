@@ -35,14 +35,7 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
             Assert.Equal("dotnet", docker.Entrypoint[0]);
             Assert.True(File.Exists(Path.Combine(publishDir, docker.Entrypoint[1])), $"{docker.Entrypoint[1]} is missing from the publish output");
 
-            var ports = FreePorts(4);
-            var env = ChildProcess.CleanEnvironment(docker.Env, new Dictionary<string, string>
-            {
-                ["Emulator__BindAddress"] = "127.0.0.1",
-                ["Emulator__AdminPort"] = ports[0].ToString(), ["Emulator__ConsumerPort"] = ports[1].ToString(),
-                ["Emulator__BeaconPort"] = ports[2].ToString(), ["Emulator__CheckoutPort"] = ports[3].ToString(),
-                ["Emulator__DataDirectory"] = dataDir,
-            });
+            var (ports, env) = LocalEnvironment(docker, dataDir);
             using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}"), Timeout = TimeSpan.FromSeconds(30) };
             using var consumer = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}"), Timeout = TimeSpan.FromSeconds(30) };
 
@@ -190,6 +183,22 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
         var code = message["code"]!.GetValue<string>();
         return (await consumer.PostJsonAsync("/auth/otp/verify", new JsonObject { ["email"] = email, ["code"] = code },
             HttpClientExtensions.Pk(pk, guestAccessToken))).EnsureStatus(200);
+    }
+
+    /// <summary>The image's environment for a process on this machine: four free loopback ports (admin, consumer, beacon,
+    /// checkout) and <paramref name="dataDir"/>, plus <paramref name="extra"/>.</summary>
+    private static (int[] Ports, Dictionary<string, string> Env) LocalEnvironment(DockerfileSpec docker, string dataDir,
+        Dictionary<string, string>? extra = null)
+    {
+        var ports = FreePorts(4);
+        var env = ChildProcess.CleanEnvironment(docker.Env, new Dictionary<string, string>
+        {
+            ["Emulator__BindAddress"] = "127.0.0.1",
+            ["Emulator__AdminPort"] = ports[0].ToString(), ["Emulator__ConsumerPort"] = ports[1].ToString(),
+            ["Emulator__BeaconPort"] = ports[2].ToString(), ["Emulator__CheckoutPort"] = ports[3].ToString(),
+            ["Emulator__DataDirectory"] = dataDir,
+        }, extra ?? []);
+        return (ports, env);
     }
 
     private static int[] FreePorts(int n)
