@@ -107,13 +107,13 @@ public sealed partial class PublishedBinaryTests
     });
 
     /// <summary>
-    /// Issues 11/15 (reset row): <c>POST /_emulator/reset</c> is in the file when it answers, although its documents are
-    /// written to their collections later (a reset image, <c>DocumentStore.ResetImage.cs</c>): killed with SIGKILL right
-    /// after a reset, the emulator restarts to the reset state; killed right after a write that followed a reset, it
-    /// restarts with both.
+    /// Issues 11/15 (start-up and reset rows): killed with SIGKILL as soon as it is healthy on an empty data directory, the
+    /// emulator restarts seeded with the same keys; <c>POST /_emulator/reset</c> is in the file when it answers, although
+    /// its documents are written to their collections later (a reset image, <c>DocumentStore.ResetImage.cs</c>): killed
+    /// right after a reset, it restarts to the reset state; killed right after a write that followed a reset, with both.
     /// </summary>
     [Fact]
-    public Task A_reset_and_the_write_after_it_survive_sigkill() => OnDataDirectoryAsync("fanfare-crash-reset-", async (docker, publishDir, dataDir, processes) =>
+    public Task The_start_up_seed_a_reset_and_the_write_after_it_survive_sigkill() => OnDataDirectoryAsync("fanfare-crash-reset-", async (docker, publishDir, dataDir, processes) =>
     {
         var (ports, env) = LocalEnvironment(docker, dataDir, new() { ["Emulator__Banner"] = "false" });
         using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -129,9 +129,17 @@ public sealed partial class PublishedBinaryTests
             Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(20)), "the emulator did not die on SIGKILL");
         }
 
+        // Killed as soon as it answers: the seed of the empty data directory may not be in the file yet (it is written
+        // once the ports listen, DocumentStore.WrittenLater.cs); the next start has it either way, with the same keys.
+        var zero = Start(docker, publishDir, env, processes);
+        await WaitHealthyAsync(admin, zero);
+        var keysBefore = (await SecretKey())["Authorization"];
+        await Kill(zero);
+
         var first = Start(docker, publishDir, env, processes);
         await WaitHealthyAsync(admin, first);
         var sk = await SecretKey();
+        Assert.Equal(keysBefore, sk["Authorization"]);
         var seeded = await SequenceNames(sk);
         var before = await CreateSequence(sk, "Created before the reset");
         Assert.Equal(200, (await admin.PostJsonAsync("/_emulator/reset", null)).Code);

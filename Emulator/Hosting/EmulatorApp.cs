@@ -169,7 +169,23 @@ internal sealed class StartupSeeder(SeedLoader seed, DocumentStore store, Schedu
         }
         else
         {
-            if (store.IsEmpty) seed.Apply(); else seed.Configure();
+            // An empty store's seed is written to the file once the ports listen (or by the first transaction, first):
+            // its first-of-the-process JSON and LiteDB work is not on the way to the first response, and a process killed
+            // before it leaves an empty file, seeded again the same way by the next start (DocumentStore.WrittenLater.cs).
+            if (store.IsEmpty)
+            {
+                store.TransactionWrittenLater(seed.Apply);
+                lifetime.ApplicationStarted.Register(() => Task.Run(() =>
+                {
+                    try { store.PersistWrittenLater(); }
+                    catch (Exception e)
+                    {
+                        log.LogCritical("Fanfare.Emulator: the seed could not be written to the data file ({Message}); stopping.", e.Message);
+                        lifetime.StopApplication();
+                    }
+                }));
+            }
+            else seed.Configure();
             StartupTimeline.Mark("seed-applied");
             scheduler.Rebuild();
             StartupTimeline.Mark("scheduler-rebuilt");

@@ -322,6 +322,8 @@ public sealed partial class DocumentStore : IDisposable
         T result = default!;
         lock (_sync)
         {
+            // (a transaction whose write was deferred is written first: DocumentStore.WrittenLater.cs)
+            if (_depth == 0 && _writtenLater is not null && !_writeNextLater) PersistWrittenLater();
             var outermost = _depth++ == 0;
             if (outermost)
             {
@@ -377,6 +379,12 @@ public sealed partial class DocumentStore : IDisposable
     private PendingTx? Enqueue(Journal journal)
     {
         if (journal.Dirty.Count == 0 && !journal.Cleared) return null;
+        if (_writeNextLater && _depth == 1)
+        {
+            _writeNextLater = false;
+            _writtenLater = journal; // (written later: DocumentStore.WrittenLater.cs)
+            return null;
+        }
         // A reset that leaves few documents behind (the default seed over the default seed) rewrites them in place and
         // deletes the rest; one that would delete many (thousands of consumers) switches to a new generation instead.
         var removed = journal.Cleared ? RemovedByClear(journal, null, InPlaceResetLimit + 1) : 0;
@@ -1121,6 +1129,7 @@ public sealed partial class DocumentStore : IDisposable
             lock (_commitLock)
             {
                 if (_disposed) return;
+                if (_writtenLater is { } later) { _writtenLater = null; Enqueue(later); }
                 Lead(); // (every queued transaction has a waiter that would commit it; this only makes sure)
                 try { Materialize(); } // (a stopped emulator's file holds every document in its collection)
                 catch (Exception) { /* the next start writes them from the image */ }
