@@ -11,33 +11,19 @@ namespace Fanfare.Emulator.Tests.Infrastructure.Store;
 /// </summary>
 public sealed class ResetImageTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fanfare-reset-image-" + Path.GetRandomFileName());
-    private int _crashes;
-
-    private static readonly System.Reflection.Assembly[] Assemblies = [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly];
+    private readonly StoreDirectory _files = new("fanfare-reset-image-");
 
     /// <summary>A store that materializes images only when told, by a commit or by its stop (no 50 ms timing in the tests).</summary>
     private DocumentStore Open(string? dir = null)
     {
-        var store = DocumentStore.Open(false, dir ?? _dir, Assemblies);
+        var store = _files.Open(dir);
         store.MaterializeWhenIdle = false;
         return store;
     }
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        for (var i = 1; i <= _crashes; i++)
-            try { Directory.Delete(_dir + "-crash" + i, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    private string CrashCopy() => _files.CrashCopy();
 
-    /// <summary>The files as a killed process leaves them (the store stays open and is not asked to write anything).</summary>
-    private string CrashCopy()
-    {
-        var copy = Directory.CreateDirectory(_dir + "-crash" + ++_crashes).FullName;
-        foreach (var f in Directory.GetFiles(_dir)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
-        return copy;
-    }
+    public void Dispose() => _files.Dispose();
 
     private static void Reset(DocumentStore store, string prefix, int count) => store.Transaction(() =>
     {
@@ -99,7 +85,7 @@ public sealed class ResetImageTests : IDisposable
     [Fact]
     public async Task An_idle_store_materializes_the_image_in_the_background()
     {
-        using var store = DocumentStore.Open(false, _dir, Assemblies);
+        using var store = _files.Open();
         store.Put(new ProbeDocument { Id = "old" });
         var commits = store.FileCommits;
         Reset(store, "seed", 2);
@@ -146,7 +132,7 @@ public sealed class ResetImageTests : IDisposable
             }
         }
         // The graceful stop wrote the image's documents to the new generation's collection.
-        Assert.Equal(["seed0", "seed1"], FileIds(_dir, "ProbeDocument_1"));
+        Assert.Equal(["seed0", "seed1"], FileIds(_files.Path, "ProbeDocument_1"));
         using var again = Open();
         Assert.Equal(["seed0", "seed1"], Ids(again));
     }
@@ -195,7 +181,7 @@ public sealed class ResetImageTests : IDisposable
     [Fact]
     public void The_in_memory_store_uses_images_too()
     {
-        using var store = DocumentStore.Open(true, "", Assemblies);
+        using var store = DocumentStore.Open(true, "", StoreDirectory.Assemblies);
         store.MaterializeWhenIdle = false;
         store.Put(new ProbeDocument { Id = "old" });
         Reset(store, "seed", 2);

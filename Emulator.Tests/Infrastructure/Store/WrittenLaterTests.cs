@@ -10,26 +10,13 @@ namespace Fanfare.Emulator.Tests.Infrastructure.Store;
 /// </summary>
 public sealed class WrittenLaterTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fanfare-written-later-" + Path.GetRandomFileName());
-    private int _crashes;
+    private readonly StoreDirectory _files = new("fanfare-written-later-");
 
-    private static readonly System.Reflection.Assembly[] Assemblies = [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly];
+    private DocumentStore Open(string? dir = null) => _files.Open(dir);
 
-    private DocumentStore Open(string? dir = null) => DocumentStore.Open(false, dir ?? _dir, Assemblies);
+    private string CrashCopy() => _files.CrashCopy();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        for (var i = 1; i <= _crashes; i++)
-            try { Directory.Delete(_dir + "-crash" + i, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private string CrashCopy()
-    {
-        var copy = Directory.CreateDirectory(_dir + "-crash" + ++_crashes).FullName;
-        foreach (var f in Directory.GetFiles(_dir)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
-        return copy;
-    }
+    public void Dispose() => _files.Dispose();
 
     private static void Seed(DocumentStore store) => store.TransactionWrittenLater(() =>
     {
