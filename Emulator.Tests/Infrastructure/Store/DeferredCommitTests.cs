@@ -9,14 +9,11 @@ namespace Fanfare.Emulator.Tests.Infrastructure.Store;
 /// </summary>
 public sealed class DeferredCommitTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fanfare-deferred-commit-" + Path.GetRandomFileName());
+    private readonly StoreDirectory _files = new("fanfare-deferred-commit-");
 
-    private DocumentStore Open() => DocumentStore.Open(false, _dir, [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly]);
+    private DocumentStore Open() => _files.Open();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public async Task Deferred_transactions_from_concurrent_requests_are_all_in_the_file_once_awaited()
@@ -127,7 +124,7 @@ public sealed class KindStampTests
     [Fact]
     public void A_cache_of_one_kind_survives_writes_of_other_kinds_and_not_of_its_own_a_reset_or_a_rollback()
     {
-        using var store = DocumentStore.Open(true, "", [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly]);
+        using var store = StoreDirectory.OpenInMemory();
         var computed = 0;
         var perKind = new StoreReadCache<string, double?>(store, dependsOn: typeof(ProbeDocument));
         var global = new StoreReadCache<string, double?>(store);

@@ -17,15 +17,11 @@ public sealed class ProbeDocument : IDocument
 /// <summary>The LiteDB store: round trip, order, restart, and issue 9 §1 — a transaction that throws changes nothing.</summary>
 public sealed class DocumentStoreTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fanfare-store-test-" + Path.GetRandomFileName());
+    private readonly StoreDirectory _files = new("fanfare-store-test-");
 
-    private DocumentStore Open(bool inMemory = false) =>
-        DocumentStore.Open(inMemory, _dir, [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly]);
+    private DocumentStore Open(bool inMemory = false) => inMemory ? StoreDirectory.OpenInMemory() : _files.Open();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public void Documents_round_trip_in_insertion_order_across_a_restart()
@@ -38,7 +34,7 @@ public sealed class DocumentStoreTests : IDisposable
             store.Put(new ProbeDocument { Id = "a", Priority = 2 });
             store.Put(new ProbeDocument { Id = "c", Priority = 3 }); // replacing keeps the place
         }
-        Assert.True(File.Exists(Path.Combine(_dir, "emulator.db")));
+        Assert.True(File.Exists(Path.Combine(_files.Path, "emulator.db")));
         using (var store = Open())
         {
             Assert.Equal(["c", "b", "a"], store.All<ProbeDocument>().Select(d => d.Id));
@@ -126,8 +122,8 @@ public sealed class DocumentStoreTests : IDisposable
     [Fact]
     public void A_data_directory_of_the_sqlite_version_is_refused_and_left_alone()
     {
-        Directory.CreateDirectory(_dir);
-        var file = Path.Combine(_dir, "emulator.db");
+        Directory.CreateDirectory(_files.Path);
+        var file = Path.Combine(_files.Path, "emulator.db");
         var bytes = "SQLite format 3\0"u8.ToArray().Concat(new byte[4080]).ToArray();
         File.WriteAllBytes(file, bytes);
         var e = Assert.Throws<DataDirectoryException>(() => Open());

@@ -9,15 +9,11 @@ namespace Fanfare.Emulator.Tests.Infrastructure.Store;
 /// </summary>
 public sealed class GroupCommitTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fanfare-group-commit-" + Path.GetRandomFileName());
+    private readonly StoreDirectory _files = new("fanfare-group-commit-");
 
-    private DocumentStore Open(bool inMemory = false) =>
-        DocumentStore.Open(inMemory, _dir, [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly]);
+    private DocumentStore Open(bool inMemory = false) => inMemory ? StoreDirectory.OpenInMemory() : _files.Open();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public void Concurrent_transactions_are_all_in_the_file_after_a_restart()

@@ -10,14 +10,11 @@ namespace Fanfare.Emulator.Tests.Infrastructure.Store;
 /// </summary>
 public sealed class PreparedGenerationTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fanfare-prepared-gen-" + Path.GetRandomFileName());
+    private readonly StoreDirectory _files = new("fanfare-prepared-gen-");
 
-    private DocumentStore Open() => DocumentStore.Open(false, _dir, [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly]);
+    private DocumentStore Open() => _files.Open();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _files.Dispose();
 
     private static void SwitchingReset(DocumentStore store, string prefix, int count) => store.Transaction(() =>
     {
@@ -33,7 +30,7 @@ public sealed class PreparedGenerationTests : IDisposable
 
     private List<string> CollectionNames()
     {
-        using var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(_dir, "emulator.db"), Connection = ConnectionType.Direct });
+        using var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(_files.Path, "emulator.db"), Connection = ConnectionType.Direct });
         return db.GetCollectionNames().Where(n => n.StartsWith("ProbeDocument", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList();
     }
 
@@ -76,7 +73,7 @@ public sealed class PreparedGenerationTests : IDisposable
         }
         // Left in the file by something else than this store: a next generation with a document in it (abandoned) and a
         // far generation.
-        using (var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(_dir, "emulator.db"), Connection = ConnectionType.Direct }))
+        using (var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(_files.Path, "emulator.db"), Connection = ConnectionType.Direct }))
         {
             db.GetCollection("ProbeDocument_1").Insert(new BsonDocument { ["_id"] = "junk", ["_seq"] = 1L, ["id"] = "junk" });
             db.GetCollection("ProbeDocument_7").Insert(new BsonDocument { ["_id"] = "far", ["_seq"] = 1L, ["id"] = "far" });
@@ -96,7 +93,7 @@ public sealed class PreparedGenerationTests : IDisposable
     [Fact]
     public void The_in_memory_store_prepares_and_switches_too()
     {
-        using var store = DocumentStore.Open(true, "", [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly]);
+        using var store = StoreDirectory.OpenInMemory();
         for (var i = 0; i < 600; i++) store.Put(new ProbeDocument { Id = $"old{i}" });
         store.PrepareNext();
         SwitchingReset(store, "seed", 2);

@@ -181,7 +181,7 @@ public sealed class ResetImageTests : IDisposable
     [Fact]
     public void The_in_memory_store_uses_images_too()
     {
-        using var store = DocumentStore.Open(true, "", StoreDirectory.Assemblies);
+        using var store = StoreDirectory.OpenInMemory();
         store.MaterializeWhenIdle = false;
         store.Put(new ProbeDocument { Id = "old" });
         Reset(store, "seed", 2);

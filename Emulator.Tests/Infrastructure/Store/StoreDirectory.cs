@@ -8,13 +8,16 @@ namespace Fanfare.Emulator.Tests.Infrastructure.Store;
 internal sealed class StoreDirectory(string prefix) : IDisposable
 {
     /// <summary>The document types of the tests (<see cref="ProbeDocument"/>) and of the emulator.</summary>
-    public static readonly Assembly[] Assemblies = [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly];
+    private static readonly Assembly[] Assemblies = [typeof(ProbeDocument).Assembly, typeof(DocumentStore).Assembly];
 
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), prefix + System.IO.Path.GetRandomFileName());
     private int _copies;
 
     /// <summary>A file-backed store on this directory (or on <paramref name="dir"/>, e.g. a crash copy).</summary>
     public DocumentStore Open(string? dir = null) => DocumentStore.Open(false, dir ?? Path, Assemblies);
+
+    /// <summary>A store in LiteDB's in-memory mode (no files).</summary>
+    public static DocumentStore OpenInMemory() => DocumentStore.Open(true, "", Assemblies);
 
     /// <summary>Copies the files as they are now into a new directory and returns it.</summary>
     public string CrashCopy()
