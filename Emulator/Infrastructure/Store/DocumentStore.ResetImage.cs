@@ -94,15 +94,7 @@ public sealed partial class DocumentStore
         }
         tx.InImage = true;
         _unmaterialized.Add(tx);
-        _writtenSinceCheckpoint += image.Length / 8192 + 4;
-        _commits++;
-        _transactionsCommitted++;
-        if (tx.NewGeneration is not null)
-        {
-            StartDropStale();
-            StartPrepareNext();
-        }
-        if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
+        AfterCommit(image.Length / 8192 + 4, 1, tx.NewGeneration is not null, false);
         StartMaterialize();
     }
 
@@ -153,15 +145,10 @@ public sealed partial class DocumentStore
     }
 
     /// <summary>Writes every reset image's documents to their collections now, in one LiteDB transaction, and removes the
-    /// image (commit lock held). Background housekeeping: not counted in <see cref="FileCommits"/>.</summary>
+    /// image (commit lock held). Background housekeeping: a commit of no transaction, not counted in <see cref="FileCommits"/>.</summary>
     private void Materialize()
     {
-        if (_unmaterialized.Count == 0) return;
-        var commits = _commits;
-        var transactions = _transactionsCommitted;
-        WriteAll([]);
-        _commits = commits;
-        _transactionsCommitted = transactions;
+        if (_unmaterialized.Count > 0) WriteAll([]);
     }
 
     /// <summary>Writes every reset image's documents to their collections (tests; the idle step's work).</summary>

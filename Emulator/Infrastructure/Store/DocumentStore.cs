@@ -648,11 +648,23 @@ public sealed partial class DocumentStore : IDisposable
                 foreach (var image in _unmaterialized) ForgetOverlay(image);
             _unmaterialized.Clear();
         }
-        _writtenSinceCheckpoint += last.Count + 4;
-        _commits++;
-        _transactionsCommitted += txs.Count - images;
-        if (generation is not null) StartDropStale();
-        if (generation is not null || newCollections) StartPrepareNext(); // (the next generation of any new collection too)
+        AfterCommit(last.Count + 4, txs.Count - images, generation is not null, newCollections);
+    }
+
+    /// <summary>The bookkeeping after a LiteDB commit of <paramref name="transactions"/> transactions that wrote about
+    /// <paramref name="written"/> documents (or pages): the counters (a commit holding no transaction — the background
+    /// materialization of a reset image — is housekeeping, not counted), the clean-up of an old generation and the
+    /// preparation of the next (the next generation of any new collection too), and the background checkpoint.</summary>
+    private void AfterCommit(int written, int transactions, bool switched, bool newCollections)
+    {
+        _writtenSinceCheckpoint += written;
+        if (transactions > 0)
+        {
+            _commits++;
+            _transactionsCommitted += transactions;
+        }
+        if (switched) StartDropStale();
+        if (switched || newCollections) StartPrepareNext();
         if (_writtenSinceCheckpoint >= CheckpointEvery) ScheduleBackground(Checkpoint);
     }
 
