@@ -47,6 +47,36 @@ public sealed class DocumentStoreTests : IDisposable
         }
     }
 
+    /// <summary>Issue 15 (store-bound rows): the file holds no secondary index — nothing reads it by any field but
+    /// <c>_id</c> — and a file an earlier build wrote with them (<c>organizationId</c> …) loses them at open, documents
+    /// kept.</summary>
+    [Fact]
+    public void The_file_has_only_id_indexes_and_an_older_files_secondary_indexes_are_dropped_at_open()
+    {
+        static List<string> Indexes(string dir)
+        {
+            using var db = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = Path.Combine(dir, "emulator.db"), Connection = LiteDB.ConnectionType.Direct });
+            return db.GetCollection("$indexes").FindAll().Select(i => i["collection"].AsString + "." + i["name"].AsString).Order().ToList();
+        }
+        using (var store = Open()) store.Put(new ProbeDocument { Id = "a" });
+        Assert.DoesNotContain(Indexes(_files.Path), i => !i.EndsWith("._id"));
+
+        using (var db = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = Path.Combine(_files.Path, "emulator.db"), Connection = LiteDB.ConnectionType.Direct }))
+        {
+            var col = db.GetCollection("ProbeDocument");
+            col.EnsureIndex("organizationId", "$.organizationId");
+            col.EnsureIndex("priority", "$.priority");
+        }
+        Assert.Contains("ProbeDocument.organizationId", Indexes(_files.Path));
+        using (var store = Open())
+        {
+            Assert.Equal(["a"], store.All<ProbeDocument>().Select(d => d.Id));
+            store.Put(new ProbeDocument { Id = "b" });
+        }
+        Assert.DoesNotContain(Indexes(_files.Path), i => !i.EndsWith("._id"));
+        using (var store = Open()) Assert.Equal(["a", "b"], store.All<ProbeDocument>().Select(d => d.Id));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

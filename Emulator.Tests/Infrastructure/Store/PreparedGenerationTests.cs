@@ -4,7 +4,7 @@ using LiteDB;
 namespace Fanfare.Emulator.Tests.Infrastructure.Store;
 
 /// <summary>
-/// Issues 11/15 (reset row): the next generation's collections are created ahead, empty and with their indexes, so a
+/// Issues 11/15 (reset row): the next generation's collections are created ahead, empty, so a
 /// reset that switches generation only inserts; they survive a restart while unused, and anything else of another
 /// generation is cleaned up.
 /// </summary>

@@ -4,10 +4,10 @@ namespace Fanfare.Emulator.Infrastructure.Store;
 
 /// <summary>
 /// The next generation's collections, created ahead (issue 11/15, reset row): a reset that switches generation (one that
-/// drops thousands of documents) then only inserts into empty collections whose indexes already exist, instead of creating
-/// each collection and its indexes inside its own commit.
+/// drops thousands of documents) then only inserts into empty collections that already exist, instead of creating each
+/// collection inside its own commit.
 /// <para>While the file is at generation <c>g</c>, the collections of generation <c>g + 1</c> are "prepared": created
-/// empty, with their indexes, by a background step while the store is idle (after start and after every switch), for the
+/// empty by a background step while the store is idle (after start and after every switch), for the
 /// kinds the current generation has collections for. They hold no document until the commit that switches to
 /// <c>g + 1</c> (which writes the new generation number in the same LiteDB transaction), so a crash leaves them empty and
 /// the next start finds them ready again. They are not stale (<see cref="StaleCollections"/> skips them); collections of
@@ -18,6 +18,9 @@ public sealed partial class DocumentStore
     /// <summary>Collections of the next generation that exist and are known to be empty (commit leader only). A write into
     /// one takes it out; a failed LiteDB transaction empties the set (the next preparation finds them again).</summary>
     private readonly HashSet<string> _prepared = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The id of the document inserted and deleted to create a prepared collection.</summary>
+    private const string PreparePlaceholder = "\u0000prepared";
 
     /// <summary>1 while a preparation is scheduled or running.</summary>
     private int _preparing;
@@ -53,7 +56,7 @@ public sealed partial class DocumentStore
         });
     }
 
-    /// <summary>Creates (empty, with their indexes) the collections of the generation after the file's, for every kind
+    /// <summary>Creates (empty) the collections of the generation after the file's, for every kind
     /// that has a collection in the file's generation; one LiteDB transaction under the commit lock. Returns how many
     /// collections of the next generation are ready.</summary>
     internal int PrepareNext()
@@ -62,16 +65,16 @@ public sealed partial class DocumentStore
         {
             if (_disposed) return 0;
             var gen = FileGeneration();
-            var wanted = new List<(Slot Slot, string Name)>();
+            var wanted = new List<string>();
             foreach (var slot in _slots)
                 if (_existing.Contains(CollectionName(slot, gen)) && CollectionName(slot, gen + 1) is var next && !_prepared.Contains(next))
-                    wanted.Add((slot, next));
+                    wanted.Add(next);
             if (wanted.Count == 0) return _prepared.Count;
             if (!_db.BeginTrans()) throw new InvalidOperationException("a LiteDB transaction is already open on the background thread");
             var added = new List<string>();
             try
             {
-                foreach (var (slot, name) in wanted)
+                foreach (var name in wanted)
                 {
                     var col = _db.GetCollection(name, BsonAutoId.ObjectId);
                     if (_existing.Contains(name))
@@ -80,9 +83,11 @@ public sealed partial class DocumentStore
                     }
                     else
                     {
-                        col.EnsureIndex("_id", "$._id"); // creates the collection (its primary key index always exists)
+                        // Creates the collection (LiteDB has no call for that: EnsureIndex("_id") returns early, since the
+                        // primary key index always exists); the placeholder never reaches a commit's readers.
+                        col.Insert(new BsonDocument { ["_id"] = PreparePlaceholder });
+                        col.Delete(PreparePlaceholder);
                     }
-                    foreach (var field in _indexesOf.GetValueOrDefault(slot.Type, [])) col.EnsureIndex(field, "$." + field);
                     added.Add(name);
                 }
                 _db.Commit();
@@ -90,7 +95,6 @@ public sealed partial class DocumentStore
             catch
             {
                 try { _db.Rollback(); } catch { /* already gone */ }
-                _ensured.Clear();
                 _existing.Clear();
                 _existing.UnionWith(_db.GetCollectionNames());
                 throw;
@@ -98,7 +102,6 @@ public sealed partial class DocumentStore
             foreach (var name in added)
             {
                 _existing.Add(name);
-                _ensured.Add(name);
                 _prepared.Add(name);
             }
             _writtenSinceCheckpoint += added.Count;

@@ -7,7 +7,7 @@ namespace Fanfare.Emulator.Infrastructure.Store;
 /// A reset written as one document (issue 11/15, reset row): the transaction that clears the store and refills it
 /// (<c>POST /_emulator/reset</c>, a state import) is committed as its <b>reset image</b>, the JSON of every document it
 /// leaves, framed into one binary field of <c>_store["reset"]</c>, instead of one LiteDB insert or update per document
-/// (each converted to BSON, with its indexes). The image is as durable as the documents were: it is in the file when the
+/// (each converted to BSON). The image is as durable as the documents were: it is in the file when the
 /// reset answers.
 /// <para>The documents are then <b>materialized</b> (written to their collections as any commit writes them) while the
 /// store is idle (no commit for 50 ms), or by the next commit first, in the same LiteDB transaction as its own writes, so
@@ -37,19 +37,15 @@ public sealed partial class DocumentStore
     /// <summary>False: images are materialized only by the next commit or the stop (tests that look at the file between).</summary>
     internal bool MaterializeWhenIdle { get; set; } = true;
 
-    /// <summary>The longest id or indexed value (UTF-8 bytes) a reset image may hold: LiteDB refuses index keys over
+    /// <summary>The longest id (UTF-8 bytes) a reset image may hold: LiteDB refuses index keys (the <c>_id</c> index) over
     /// 1,023 bytes when a document is written to its collection, and an image must never hold a document its
     /// materialization would refuse (every later commit writes the image first). A transaction with a longer one is
     /// committed document by document, as before, and LiteDB's refusal fails it there.</summary>
     private const int ResetImageKeyLimit = 512;
 
-    /// <summary>The properties behind <see cref="_indexesOf"/>, by document type.</summary>
-    private readonly Dictionary<Type, PropertyInfo[]> _indexedProperties = [];
-
     /// <summary>Whether <paramref name="writes"/> of a clearing transaction go to the file as a reset image: their JSON is
-    /// at most <see cref="ResetImageLimit"/> bytes and every id and indexed value at most <see cref="ResetImageKeyLimit"/>
-    /// (under <see cref="_sync"/>: reads the documents as memory holds them).</summary>
-    private bool FitsResetImage(List<PendingWrite> writes)
+    /// at most <see cref="ResetImageLimit"/> bytes and every id at most <see cref="ResetImageKeyLimit"/>.</summary>
+    private static bool FitsResetImage(List<PendingWrite> writes)
     {
         long size = 0;
         foreach (var w in writes)
@@ -57,10 +53,6 @@ public sealed partial class DocumentStore
             if (w.Json is null) continue;
             size += w.Json.Length;
             if (size > ResetImageLimit || !ShortKey(w.Id)) return false;
-            if (!_indexedProperties.TryGetValue(w.Slot.Type, out var props) || props.Length == 0) continue;
-            if (!_docs.TryGetValue(w.Slot, out var table) || !table.TryGetValue(w.Id, out var e)) continue;
-            foreach (var p in props)
-                if (p.GetValue(e.Doc) is string s && !ShortKey(s)) return false;
         }
         return true;
     }
@@ -166,7 +158,7 @@ public sealed partial class DocumentStore
 
     /// <summary>
     /// At open: a reset image left in the file (the process stopped before it was materialized) replaces the current
-    /// generation's collections: they are emptied and the image's documents inserted, with their indexes, and the image is
+    /// generation's collections: they are emptied and the image's documents inserted, and the image is
     /// removed, in one LiteDB transaction.
     /// </summary>
     private void RecoverResetImage()
@@ -182,8 +174,6 @@ public sealed partial class DocumentStore
             foreach (var group in Unframe(image.AsBinary).GroupBy(d => d.Collection, StringComparer.OrdinalIgnoreCase))
             {
                 var col = _db.GetCollection(group.Key, BsonAutoId.ObjectId);
-                if (byName.TryGetValue(group.Key, out var slot))
-                    foreach (var field in _indexesOf.GetValueOrDefault(slot.Type, [])) col.EnsureIndex(field, "$." + field);
                 var docs = group.Select(d => BsonOf(d.Json, d.Id, d.Seq)).ToList();
                 col.InsertBulk(docs, docs.Count);
             }

@@ -116,7 +116,6 @@ public sealed partial class DocumentStore : IDisposable
     /// <summary>Documents written between two background checkpoints (LiteDB's log copied into the data file, with an
     /// fsync): each checkpoint rewrites every page changed since the last, so fewer checkpoints write hot pages fewer times.</summary>
     private const int CheckpointEvery = 8000;
-    private static readonly string[] IndexedFields = ["organizationId", "distributionId", "consumerId", "sequenceId"];
     private static readonly AsyncLocal<string?> AmbientMode = new();
 
     private readonly object _sync = new();
@@ -143,11 +142,8 @@ public sealed partial class DocumentStore : IDisposable
     private bool _committing;
     /// <summary>The request whose commit waits are deferred (<see cref="DeferCommits"/>) in this async flow, if any.</summary>
     private readonly AsyncLocal<CommitScope?> _deferred = new();
-    /// <summary>Collections whose indexes were ensured (commit leader only).</summary>
-    private readonly HashSet<string> _ensured = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Names of the collections in the file (commit leader only; LiteDB's own check runs a query).</summary>
     private readonly HashSet<string> _existing = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<Type, string[]> _indexesOf = [];
     private int _writtenSinceCheckpoint;
     private bool _disposed;
     private Task _background = Task.CompletedTask;
@@ -159,10 +155,6 @@ public sealed partial class DocumentStore : IDisposable
         {
             _kindOf[t] = t.GetCustomAttribute<DocumentKindAttribute>()?.Kind ?? t.Name;
             if (t.GetCustomAttribute<SharedAcrossModesAttribute>() is not null) _shared.Add(t);
-            var indexed = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .Where(p => IndexedFields.Contains(JsonNamingPolicy.CamelCase.ConvertName(p.Name))).ToArray();
-            _indexesOf[t] = indexed.Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToArray();
-            _indexedProperties[t] = indexed;
         }
         IndexKinds();
         _slots = AllSlots().ToArray();
@@ -171,10 +163,25 @@ public sealed partial class DocumentStore : IDisposable
         _db.CheckpointSize = 0;
         _gen = FileGeneration();
         _existing.UnionWith(_db.GetCollectionNames());
+        DropSecondaryIndexes();
         RecoverResetImage();
         Load();
         if (StaleCollections().Count > 0) StartDropStale();
         StartPrepareNext();
+    }
+
+    /// <summary>
+    /// At open: drops the secondary indexes (<c>organizationId</c>, <c>distributionId</c>, <c>consumerId</c>,
+    /// <c>sequenceId</c>) that earlier builds created on every collection whose kind has such a field. Nothing reads the file by those fields — engines query the live objects in memory; the file is read by
+    /// <c>_id</c> and whole collections, at open — so each index only made every insert and update dearer (issue 15,
+    /// bench/README.md "No secondary indexes"). The collections keep their <c>_id</c> index.
+    /// </summary>
+    private void DropSecondaryIndexes()
+    {
+        var secondary = _db.GetCollection("$indexes").FindAll()
+            .Where(i => i["name"].AsString != "_id")
+            .Select(i => (Collection: i["collection"].AsString, Name: i["name"].AsString)).ToList();
+        foreach (var (collection, name) in secondary) _db.GetCollection(collection).DropIndex(name);
     }
 
     /// <summary>The collation of a new database file: invariant culture, ordinal (ids compare as the in-memory tables
@@ -614,11 +621,9 @@ public sealed partial class DocumentStore : IDisposable
                     col.DeleteAll();
                     fresh = true;
                 }
-                if (!prepared && (fresh || !_ensured.Contains(group.Key)))
+                if (!prepared && fresh)
                 {
-                    if (fresh) newCollections = true;
-                    foreach (var field in _indexesOf.GetValueOrDefault(first.Slot.Type, [])) col.EnsureIndex(field, "$." + field);
-                    _ensured.Add(group.Key);
+                    newCollections = true;
                     _existing.Add(group.Key);
                 }
                 var docs = new List<BsonDocument>();
@@ -636,7 +641,6 @@ public sealed partial class DocumentStore : IDisposable
         catch
         {
             try { _db.Rollback(); } catch { /* already gone */ }
-            _ensured.Clear(); // an index created in the failed transaction is gone too: ensure again on next use
             _prepared.Clear(); // (whether they are still empty is checked again by the next preparation)
             _existing.Clear();
             _existing.UnionWith(_db.GetCollectionNames());
@@ -792,7 +796,6 @@ public sealed partial class DocumentStore : IDisposable
                     var ids = col.Find(Query.All(), limit: DropBatch).Select(d => d["_id"]).ToList();
                     if (ids.Count == 0)
                     {
-                        _ensured.Remove(name);
                         _existing.Remove(name);
                         _prepared.Remove(name);
                         _db.DropCollection(name);
