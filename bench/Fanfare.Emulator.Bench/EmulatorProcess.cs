@@ -71,6 +71,9 @@ public sealed class EmulatorProcess : IAsyncDisposable
         psi.Environment["Emulator__Banner"] = "false";
         psi.Environment["ASPNETCORE_HTTP_PORTS"] = "";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        // For profiling the emulator only (not the bench): BENCH_EMULATOR_ENV="DOTNET_JitStdOutFile=/tmp/jit.txt;DOTNET_JitDisasmSummary=1".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_EMULATOR_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            if (pair.Split('=', 2) is [var name, var value]) psi.Environment[name] = value;
 
         using var probe = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1) }) { Timeout = TimeSpan.FromSeconds(2) };
         var url = $"http://127.0.0.1:{ports[0]}/_emulator/health";
