@@ -84,18 +84,48 @@ public static class DistributionAdmin
     /// <c>GET|PUT|DELETE /{id}</c> → the object (404 from <see cref="IAdminDistributionEngine{T}.Require"/>).
     /// </summary>
     public static RouteGroupBuilder MapDistributionAdmin<TEngine, T>(this RouteGroupBuilder group, DistributionAdminOptions o)
-        where TEngine : class, IAdminDistributionEngine<T> where T : class, IDocument
+        where TEngine : class, IAdminDistributionEngine<T> where T : class, IDocument =>
+        group.MapCrud(o, services => new Crud<T>(services.GetRequiredService<TEngine>()));
+
+    /// <summary>One request's engine, seen without its document type: the endpoints below are then not generic, so the
+    /// Request Delegate Generator compiles them ahead of time like every other endpoint (an endpoint declared in a generic
+    /// method is built at run time from expression trees when routing first builds its table).</summary>
+    private interface ICrud
     {
-        group.MapGet("", (HttpRequest req, Caller caller, TEngine engine) =>
+        IDocument Require(string organizationId, string id);
+        IEnumerable<IDocument> List(string organizationId, string? sequenceId);
+        IDocument Create(Organization org, Sequence sequence, BodyReader body, string actor);
+        void ValidateCreate(Organization org, BodyReader body);
+        IDocument Update(IDocument item, BodyReader body, string actor);
+        IDocument Delete(IDocument item, string actor);
+        JsonObject ToJson(IDocument item);
+    }
+
+    private sealed class Crud<T>(IAdminDistributionEngine<T> engine) : ICrud where T : class, IDocument
+    {
+        public IDocument Require(string organizationId, string id) => engine.Require(organizationId, id);
+        public IEnumerable<IDocument> List(string organizationId, string? sequenceId) => engine.List(organizationId, sequenceId);
+        public IDocument Create(Organization org, Sequence sequence, BodyReader body, string actor) => engine.Create(org, sequence, body, actor);
+        public void ValidateCreate(Organization org, BodyReader body) => engine.ValidateCreate(org, body);
+        public IDocument Update(IDocument item, BodyReader body, string actor) => engine.Update((T)item, body, actor);
+        public IDocument Delete(IDocument item, string actor) => engine.Delete((T)item, actor);
+        public JsonObject ToJson(IDocument item) => engine.ToJson((T)item);
+    }
+
+    private static RouteGroupBuilder MapCrud(this RouteGroupBuilder group, DistributionAdminOptions o, Func<IServiceProvider, ICrud> crudOf)
+    {
+        group.MapGet("", (HttpRequest req, Caller caller) =>
         {
             var org = caller.RequireSecret();
+            var engine = crudOf(req.HttpContext.RequestServices);
             var list = engine.List(org.Id, o.ListFiltersBySequence ? req.Query["sequenceId"].FirstOrDefault() : null);
-            return Results.Json(Pagination.Page(list, x => x.Id, x => engine.ToJson(x), req.Query));
+            return Results.Json(Pagination.Page(list.ToList(), x => x.Id, x => engine.ToJson(x), req.Query));
         }).Named(o.OperationName, "get{0}").WithSummary(o.ListSummary);
 
-        group.MapPost("", async (HttpRequest req, Caller caller, TEngine engine, DocumentStore store, SequenceService sequences) =>
+        group.MapPost("", async (HttpRequest req, Caller caller, DocumentStore store, SequenceService sequences) =>
         {
             var org = caller.RequireSecret();
+            var engine = crudOf(req.HttpContext.RequestServices);
             var body = await BodyReader.ReadAsync(req, required: true);
             var sequence = CreateSequence(o, org, body, engine, store, sequences);
             var item = engine.Create(org, sequence, body, o.Actor(caller));
@@ -103,22 +133,26 @@ public static class DistributionAdmin
             return Results.Json(engine.ToJson(item));
         }).Named(o.OperationName, "post{0}").WithSummary(o.CreateSummary);
 
-        group.MapGet("/{id}", (string id, Caller caller, TEngine engine) =>
-            Results.Json(engine.ToJson(engine.Require(caller.RequireSecret().Id, id))))
-            .Named(o.OperationName, "get{0}ById").WithSummary(o.GetSummary);
+        group.MapGet("/{id}", (string id, HttpContext ctx, Caller caller) =>
+        {
+            var engine = crudOf(ctx.RequestServices);
+            return Results.Json(engine.ToJson(engine.Require(caller.RequireSecret().Id, id)));
+        }).Named(o.OperationName, "get{0}ById").WithSummary(o.GetSummary);
 
-        group.MapPut("/{id}", async (string id, HttpRequest req, Caller caller, TEngine engine) =>
+        group.MapPut("/{id}", async (string id, HttpRequest req, Caller caller) =>
         {
             var org = caller.RequireSecret();
+            var engine = crudOf(req.HttpContext.RequestServices);
             var item = engine.Require(org.Id, id);
             var body = await BodyReader.ReadAsync(req, required: o.UpdateBodyRequired);
             body.ThrowIfInvalid();
             return Results.Json(engine.ToJson(engine.Update(item, body, o.Actor(caller))));
         }).Named(o.OperationName, "put{0}ById").WithSummary(o.UpdateSummary);
 
-        group.MapDelete("/{id}", (string id, Caller caller, TEngine engine) =>
+        group.MapDelete("/{id}", (string id, HttpContext ctx, Caller caller) =>
         {
             var org = caller.RequireSecret();
+            var engine = crudOf(ctx.RequestServices);
             return Results.Json(engine.ToJson(engine.Delete(engine.Require(org.Id, id), o.Actor(caller))));
         }).Named(o.OperationName, "delete{0}ById").WithSummary(o.DeleteSummary);
 
@@ -130,8 +164,8 @@ public static class DistributionAdmin
     /// (<see cref="IAdminDistributionEngine{T}.ValidateCreate"/>); an unknown one is a 404 <c>Sequence not found</c>,
     /// after the body's other issues when <see cref="DistributionAdminOptions.ValidateBeforeSequenceNotFound"/>.
     /// </summary>
-    private static Sequence CreateSequence<T>(DistributionAdminOptions o, Organization org, BodyReader body,
-        IAdminDistributionEngine<T> engine, DocumentStore store, SequenceService sequences) where T : class, IDocument
+    private static Sequence CreateSequence(DistributionAdminOptions o, Organization org, BodyReader body,
+        ICrud engine, DocumentStore store, SequenceService sequences)
     {
         var live = o.SequenceId == SequenceIdRule.LiveUuid;
         var sequenceId = live ? body.Uuid("sequenceId", required: true) : body.String("sequenceId", required: true);
