@@ -22,12 +22,16 @@ public sealed class ClockApi : IFeatureModule
 {
     public int Order => 0;
 
-    public static object State(EmulatorClock clock) => new { now = Json.Iso(clock.GetUtcNow()), mode = clock.Mode, offsetSeconds = clock.OffsetSeconds };
+    /// <summary>The clock's state as every clock call answers it.</summary>
+    public static ClockView State(EmulatorClock clock) => new(Json.Iso(clock.GetUtcNow()), clock.Mode, clock.OffsetSeconds);
+
+    /// <summary>The answer of every clock call (<see cref="State"/>).</summary>
+    internal static IResult Answer(ClockView state) => TypedResults.Json(state, ClockJson.Default.ClockView);
 
     public void MapEndpoints(EmulatorRoutes routes)
     {
         var g = routes.Control.MapGroup("/clock");
-        g.MapGet("", (EmulatorClock clock) => Results.Json(State(clock))).WithName("clockGet");
+        g.MapGet("", (EmulatorClock clock) => Answer(State(clock))).WithName("clockGet");
 
         g.MapPost("/advance", (HttpRequest req, EmulatorClock clock, Scheduler scheduler) =>
             Advance(req, clock, t => scheduler.AdvanceToAsync(t))).WithName("clockAdvance");
@@ -41,7 +45,7 @@ public sealed class ClockApi : IFeatureModule
         g.MapPost("/reset", (EmulatorClock clock) =>
         {
             clock.ResetToSystem();
-            return Results.Json(State(clock));
+            return Answer(State(clock));
         }).WithName("clockReset");
     }
 
@@ -67,7 +71,7 @@ public sealed class ClockApi : IFeatureModule
             else if (!body.HasIssues) body.AddIssue("seconds", "number", "number", null, "Invalid type: Expected number but received undefined", "schema");
             body.ThrowIfInvalid();
             await advanceTo(EmulatorClock.Truncate(clock.GetUtcNow() + by));
-            return Results.Json(State(clock));
+            return Answer(State(clock));
     }
 
     /// <summary><c>…/clock/freeze</c> on <paramref name="clock"/>.</summary>
@@ -83,7 +87,7 @@ public sealed class ClockApi : IFeatureModule
                 var t = EmulatorClock.Truncate(t0);
                 if (t > now) await advanceTo(t); else clock.Freeze(t);
             }
-            return Results.Json(State(clock));
+            return Answer(State(clock));
     }
 
     /// <summary><c>…/clock/set</c> on <paramref name="clock"/>.</summary>
@@ -95,6 +99,14 @@ public sealed class ClockApi : IFeatureModule
             var to = EmulatorClock.Truncate(at!.Value);
             if (to > clock.GetUtcNow()) await advanceTo(to);
             else clock.MoveTo(to);
-            return Results.Json(State(clock));
+            return Answer(State(clock));
     }
 }
+
+/// <summary>The emulator clock's state (every <c>/_emulator/clock</c> call): <c>now</c> (UTC ISO 8601), <c>mode</c>
+/// (<c>system</c>, <c>frozen</c> or <c>offset</c>), <c>offsetSeconds</c> (seconds ahead of system time).</summary>
+public sealed record ClockView(string Now, string Mode, double OffsetSeconds);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ClockView))]
+internal sealed partial class ClockJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -118,7 +118,7 @@ public sealed class SandboxesControlApi : IFeatureModule
             .WithName("emulatorSandboxReset").WithSummary("Remove the sandbox's data, re-apply its seed, put its clock back to its initial mode.");
 
         var c = g.MapGroup("/{id}/clock");
-        c.MapGet("", (string id, SandboxService svc) => Results.Json(ClockApi.State(svc.ClockOf(svc.Get(id)))))
+        c.MapGet("", (string id, SandboxService svc) => ClockApi.Answer(ClockApi.State(svc.ClockOf(svc.Get(id)))))
             .WithName("emulatorSandboxClockGet");
         // Every change of the clock is written into the sandbox's document (Sandbox.Clock): it survives a restart.
         c.MapPost("/advance", (string id, HttpRequest req, SandboxService svc, Scheduler scheduler) =>
@@ -132,7 +132,7 @@ public sealed class SandboxesControlApi : IFeatureModule
             var clock = svc.ClockOf(svc.Get(id));
             clock.ResetToSystem();
             svc.SaveClock(id);
-            return Results.Json(ClockApi.State(clock));
+            return ClockApi.Answer(ClockApi.State(clock));
         }).WithName("emulatorSandboxClockReset");
     }
 }
