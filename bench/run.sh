@@ -3,9 +3,15 @@
 #   bench/run.sh                                  # every scenario
 #   bench/run.sh --scenario startup,reset         # some; see bench/README.md for all options
 #   bench/run.sh --quick                          # the issue-15 table only, < 2 min
+#   bench/run.sh --aot --quick                    # the same against a NativeAOT build (needs clang: apt-get install clang)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+aot=false
+args=()
+for a in "$@"; do if [[ $a == --aot ]]; then aot=true; else args+=("$a"); fi; done
+set -- "${args[@]+"${args[@]}"}"
 
 out="$PWD/bench/results/publish"
 rm -rf "$out"
@@ -16,6 +22,14 @@ read -ra publish <<<"${line#RUN }"
 for i in "${!publish[@]}"; do
   if [[ ${publish[$i]} == -o || ${publish[$i]} == --output ]]; then publish[i+1]=$out; fi
 done
+if $aot; then
+  # Not what the Dockerfile ships: a NativeAOT build of the same project (bench/README.md, "NativeAOT").
+  rid=$(dotnet --info | awk '/^ *RID:/ {print $2; exit}')
+  publish=(dotnet publish Emulator/Emulator.csproj -c Release -r "$rid" -p:PublishAot=true -o "$out")
+  emulator="$out/Fanfare.Emulator"
+else
+  emulator="$out/Fanfare.Emulator.dll"
+fi
 echo "bench: ${publish[*]}"
 "${publish[@]}" -v quiet
 
@@ -24,5 +38,5 @@ dotnet publish bench/Reference/Fanfare.Bench.Reference.csproj -c Release -o benc
 command -v wrk >/dev/null || [[ -x /usr/bin/wrk ]] || echo "bench: wrk is not installed (apt-get install -y wrk); the kestrel scenario needs it" >&2
 
 dotnet build bench/Fanfare.Emulator.Bench -c Release -v quiet -o bench/results/bench >/dev/null
-exec dotnet bench/results/bench/Fanfare.Emulator.Bench.dll --emulator "$out/Fanfare.Emulator.dll" \
+exec dotnet bench/results/bench/Fanfare.Emulator.Bench.dll --emulator "$emulator" \
   --reference bench/results/reference/Fanfare.Bench.Reference.dll "$@"

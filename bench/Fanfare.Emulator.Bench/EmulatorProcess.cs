@@ -55,12 +55,14 @@ public sealed class EmulatorProcess : IAsyncDisposable
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("fanfare-bench-data-").FullName;
         var ports = FreePorts(4);
-        var psi = new ProcessStartInfo("dotnet")
+        // A framework-dependent build runs as `dotnet Fanfare.Emulator.dll`; a native one (NativeAOT, `run.sh --aot`) as itself.
+        var dll = options.EmulatorDll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var psi = new ProcessStartInfo(dll ? "dotnet" : options.EmulatorDll)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
             UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(options.EmulatorDll)!,
         };
-        psi.ArgumentList.Add(options.EmulatorDll);
+        if (dll) psi.ArgumentList.Add(options.EmulatorDll);
         if (options.InMemory) psi.ArgumentList.Add("--in-memory");
         psi.Environment["Emulator__BindAddress"] = "127.0.0.1";
         psi.Environment["Emulator__AdminPort"] = ports[0].ToString();
