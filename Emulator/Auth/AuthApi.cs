@@ -59,7 +59,7 @@ public sealed class AuthApi : IFeatureModule
             var name = body.String("name");
             body.ThrowIfInvalid();
             auth.RequestOtp(org, channel, recipient!, name);
-            return Results.Json(new { ok = true });
+            return TypedResults.Json(new OtpRequested(true), AuthJson.Default.OtpRequested);
         }).WithName("postAuthOtpRequest").WithSummary("Request OTP for email or phone authentication");
 
         // consumer-part1.md POST /auth/otp/verify — {code, email | phone, defaultCountry?} → SESSIONRESP (authenticated).
@@ -149,3 +149,10 @@ public sealed class AuthApi : IFeatureModule
         return ("email", null);
     }
 }
+
+/// <summary>The answer of <c>POST /auth/otp/request</c> (consumer-part1.md): <c>{"ok": true}</c>.</summary>
+public sealed record OtpRequested(bool Ok);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(OtpRequested))]
+internal sealed partial class AuthJson : System.Text.Json.Serialization.JsonSerializerContext;
