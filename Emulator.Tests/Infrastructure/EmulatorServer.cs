@@ -13,10 +13,16 @@ namespace Fanfare.Emulator.Tests.Infrastructure;
 /// loopback ports, in-memory store, default seed unless told otherwise. Tests talk to it over HTTP only.
 /// Use as <c>IClassFixture&lt;EmulatorServer&gt;</c> and call <see cref="ResetAsync"/> at the start of each test, or
 /// <c>await using var emu = await EmulatorServer.StartAsync(...)</c> for a private one.
+/// <para>With <c>FANFARE_TEST_EMULATOR</c> set to a published emulator (a native executable, e.g. a NativeAOT build, or a
+/// <c>Fanfare.Emulator.dll</c> run with <c>dotnet</c>), every EmulatorServer starts that as a process instead, with the
+/// same options passed as <c>Emulator__*</c> environment variables, so the HTTP tests check the published artifact
+/// (bench/README.md "NativeAOT"). <see cref="Services"/> does not exist then: the tests that read it fail.</para>
 /// </summary>
 public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
 {
+    private static readonly string? External = Environment.GetEnvironmentVariable("FANFARE_TEST_EMULATOR") is { Length: > 0 } e ? e : null;
     private WebApplication? _app;
+    private System.Diagnostics.Process? _process;
     private readonly Action<EmulatorOptions>? _configure;
 
     public EmulatorServer() { }
@@ -32,7 +38,8 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
     public HttpClient Checkout { get; private set; } = null!;
     /// <summary>The control plane (<c>/_emulator</c>), via the admin port.</summary>
     public HttpClient Control => Admin;
-    public IServiceProvider Services => _app!.Services;
+    public IServiceProvider Services => _app?.Services
+        ?? throw new InvalidOperationException("Services: this emulator is an external process (FANFARE_TEST_EMULATOR)");
 
     /// <summary>Starts a private emulator; <paramref name="configure"/> may change options (seed file, TTLs …).</summary>
     public static async Task<EmulatorServer> StartAsync(Action<EmulatorOptions>? configure = null)
@@ -47,6 +54,12 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
         for (int attempt = 0; ; attempt++)
         {
             var ports = FreePorts(4);
+            if (External is not null)
+            {
+                await StartExternalAsync(ports);
+                (AdminPort, ConsumerPort, BeaconPort, CheckoutPort) = (ports[0], ports[1], ports[2], ports[3]);
+                break;
+            }
             try
             {
                 _app = EmulatorApp.Build([], o =>
@@ -62,6 +75,68 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
             catch (IOException) when (attempt < 3) { if (_app is not null) await _app.DisposeAsync(); }
         }
         Admin = Client(AdminPort); Consumer = Client(ConsumerPort); Beacon = Client(BeaconPort); Checkout = Client(CheckoutPort);
+    }
+
+    /// <summary>Starts <see cref="External"/> on <paramref name="ports"/> (in memory, no banner, loopback, then this
+    /// server's options) and waits until <c>GET /_emulator/health</c> answers 200.</summary>
+    private async Task StartExternalAsync(int[] ports)
+    {
+        var defaults = new EmulatorOptions();
+        var o = new EmulatorOptions
+        {
+            AdminPort = ports[0], ConsumerPort = ports[1], BeaconPort = ports[2], CheckoutPort = ports[3],
+            InMemory = true, Banner = false, BindAddress = "127.0.0.1",
+        };
+        _configure?.Invoke(o);
+        var dll = External!.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var psi = new System.Diagnostics.ProcessStartInfo(dll ? "dotnet" : External)
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        if (dll) psi.ArgumentList.Add(External);
+        psi.Environment["ASPNETCORE_HTTP_PORTS"] = "";
+        foreach (var p in typeof(EmulatorOptions).GetProperties().Where(p => p.CanWrite))
+        {
+            var value = p.GetValue(o);
+            if (value is string[] list)
+            {
+                for (var i = 0; i < list.Length; i++) psi.Environment[$"Emulator__{p.Name}__{i}"] = list[i];
+                continue;
+            }
+            if (Equals(value, p.GetValue(defaults)) && p.Name is not ("InMemory" or "Banner" or "BindAddress")) continue;
+            psi.Environment[$"Emulator__{p.Name}"] = value switch
+            {
+                null => "",
+                bool b => b ? "true" : "false",
+                IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                _ => value.ToString(),
+            };
+        }
+        _process = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start " + External);
+        // FANFARE_TEST_EMULATOR_LOG: a file every external emulator's output is appended to (diagnosing a 500).
+        var log = Environment.GetEnvironmentVariable("FANFARE_TEST_EMULATOR_LOG");
+        void Keep(string? line)
+        {
+            if (line is null || log is null) return;
+            lock (External) File.AppendAllText(log, line + "\n");
+        }
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20))
+        {
+            try
+            {
+                using var res = await probe.GetAsync($"http://127.0.0.1:{ports[0]}/_emulator/health");
+                if (res.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            if (_process.HasExited) throw new InvalidOperationException($"{External} exited with {_process.ExitCode}");
+            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"{External} was not healthy within 60 s");
+        }
     }
 
     private static HttpClient Client(int port) => new() { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -103,6 +178,12 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_app is not null) { await _app.StopAsync(); await _app.DisposeAsync(); _app = null; }
+        if (_process is not null)
+        {
+            try { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }
+            _process.Dispose();
+            _process = null;
+        }
     }
 
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();

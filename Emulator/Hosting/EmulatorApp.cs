@@ -93,7 +93,7 @@ public static class EmulatorApp
         s.AddCors();
         s.AddSingleton<EmulatorCorsPolicyProvider>();
         s.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider>(sp => sp.GetRequiredService<EmulatorCorsPolicyProvider>());
-        s.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+        s.ConfigureHttpJsonOptions(o => Json.ConfigureHttp(o.SerializerOptions));
         // Query/route binding failures (e.g. ?waitSeconds=abc) throw, so ErrorHandlingMiddleware answers the std 400.
         s.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         foreach (var m in modules) m.AddServices(s, options);

@@ -89,10 +89,15 @@ public sealed class CustomerTokensApi : IFeatureModule
         }).WithName("emulatorCustomerTokenVerify").WithSummary("Verifies a customer token the way enforcement does (emulator clock).");
     }
 
-    private static object State(ClientSideSecurityService security, string organizationId)
+    private static JsonObject State(ClientSideSecurityService security, string organizationId)
     {
         var s = security.Get(organizationId);
-        return new { organizationId, test = new { enforced = s.TestEnforced }, live = new { enforced = s.LiveEnforced } };
+        return new JsonObject
+        {
+            ["organizationId"] = organizationId,
+            ["test"] = new JsonObject { ["enforced"] = s.TestEnforced },
+            ["live"] = new JsonObject { ["enforced"] = s.LiveEnforced },
+        };
     }
 
     /// <summary>The organization by id, or the seed's first one when <paramref name="id"/> is null. 404 otherwise.</summary>

@@ -304,3 +304,9 @@ public sealed class SnapshotService(
         return path;
     }
 }
+
+/// <summary>Metadata of <see cref="SnapshotImportResult"/> generated at compile time (what a NativeAOT build writes it
+/// with: <see cref="Infrastructure.Json.ConfigureHttp"/>).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SnapshotImportResult))]
+internal sealed partial class SnapshotJson : System.Text.Json.Serialization.JsonSerializerContext;
