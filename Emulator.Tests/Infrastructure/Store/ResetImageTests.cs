@@ -197,6 +197,33 @@ public sealed class ResetImageTests : IDisposable
         Assert.Equal(organization, reopened.Get<ProbeDocument>("long")!.OrganizationId);
     }
 
+    /// <summary>A reset image that creates a collection the file did not have (the kind's first documents), recovered at
+    /// the next start: a later update of one of its documents is an update, not a second insert of the same id.</summary>
+    [Fact]
+    public void A_recovered_image_that_created_a_collection_takes_updates_of_its_documents()
+    {
+        string crashed;
+        using (var store = Open())
+        {
+            store.MaterializeWhenIdle = false;
+            Reset(store, "seed", 2); // (the file had no ProbeDocument collection)
+            crashed = CrashCopy();
+        }
+        using (var reopened = Open(crashed))
+        {
+            var doc = reopened.Get<ProbeDocument>("seed0")!;
+            reopened.Transaction(() =>
+            {
+                doc.Priority = 7;
+                reopened.Put(doc);
+            });
+            reopened.Put(new ProbeDocument { Id = "next" });
+        }
+        using var third = Open(crashed);
+        Assert.Equal(["seed0", "seed1", "next"], Ids(third));
+        Assert.Equal(7, third.Get<ProbeDocument>("seed0")!.Priority);
+    }
+
     [Fact]
     public void The_in_memory_store_uses_images_too()
     {
