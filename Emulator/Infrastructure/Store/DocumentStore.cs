@@ -150,7 +150,9 @@ public sealed partial class DocumentStore : IDisposable
 
     private DocumentStore(LiteDatabase db, IEnumerable<Assembly>? assemblies)
     {
-        foreach (var t in (assemblies ?? [typeof(DocumentStore).Assembly]).SelectMany(a => a.GetTypes())
+        // The emulator's document types are public (FeatureDiscoveryTests): its exported types only, not all ≈ 2,100.
+        foreach (var t in (assemblies ?? [typeof(DocumentStore).Assembly])
+                     .SelectMany(a => a == typeof(DocumentStore).Assembly ? a.GetExportedTypes() : a.GetTypes())
                      .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IDocument).IsAssignableFrom(t)))
         {
             _kindOf[t] = t.GetCustomAttribute<DocumentKindAttribute>()?.Kind ?? t.Name;
