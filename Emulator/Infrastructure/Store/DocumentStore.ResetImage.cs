@@ -1,4 +1,3 @@
-using System.Reflection;
 using LiteDB;
 
 namespace Fanfare.Emulator.Infrastructure.Store;
@@ -165,11 +164,10 @@ public sealed partial class DocumentStore
     {
         var meta = _db.GetCollection(MetaCollection);
         if (meta.FindById(ResetImageId)?["documents"] is not { IsBinary: true } image) return;
-        var byName = _slots.ToDictionary(s => CollectionName(s, _gen), StringComparer.OrdinalIgnoreCase);
         if (!_db.BeginTrans()) throw new InvalidOperationException("a LiteDB transaction is already open");
         try
         {
-            foreach (var name in byName.Keys)
+            foreach (var name in _slots.Select(s => CollectionName(s, _gen)))
                 if (_existing.Contains(name)) _db.GetCollection(name).DeleteAll();
             foreach (var group in Unframe(image.AsBinary).GroupBy(d => d.Collection, StringComparer.OrdinalIgnoreCase))
             {

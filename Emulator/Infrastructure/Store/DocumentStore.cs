@@ -174,9 +174,10 @@ public sealed partial class DocumentStore : IDisposable
 
     /// <summary>
     /// At open: drops the secondary indexes (<c>organizationId</c>, <c>distributionId</c>, <c>consumerId</c>,
-    /// <c>sequenceId</c>) that earlier builds created on every collection whose kind has such a field. Nothing reads the file by those fields — engines query the live objects in memory; the file is read by
-    /// <c>_id</c> and whole collections, at open — so each index only made every insert and update dearer (issue 15,
-    /// bench/README.md "No secondary indexes"). The collections keep their <c>_id</c> index.
+    /// <c>sequenceId</c>) that earlier builds created on every collection whose kind has such a field. Nothing reads the
+    /// file by those fields — engines query the live objects in memory; the file is read by <c>_id</c> and whole
+    /// collections, at open — so each index only made every insert and update dearer (issue 15, bench/README.md "No
+    /// secondary indexes"). The collections keep their <c>_id</c> index.
     /// </summary>
     private void DropSecondaryIndexes()
     {
