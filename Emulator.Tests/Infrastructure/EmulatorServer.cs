@@ -22,7 +22,7 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly string? External = Environment.GetEnvironmentVariable("FANFARE_TEST_EMULATOR") is { Length: > 0 } e ? e : null;
     private WebApplication? _app;
-    private System.Diagnostics.Process? _process;
+    private Packaging.ChildProcess? _process;
     private readonly Action<EmulatorOptions>? _configure;
 
     public EmulatorServer() { }
@@ -88,42 +88,27 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
             InMemory = true, Banner = false, BindAddress = "127.0.0.1",
         };
         _configure?.Invoke(o);
-        var dll = External!.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
-        var psi = new System.Diagnostics.ProcessStartInfo(dll ? "dotnet" : External)
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        if (dll) psi.ArgumentList.Add(External);
-        psi.Environment["ASPNETCORE_HTTP_PORTS"] = "";
+        var env = new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = "" };
         foreach (var p in typeof(EmulatorOptions).GetProperties().Where(p => p.CanWrite))
         {
             var value = p.GetValue(o);
             if (value is string[] list)
             {
-                for (var i = 0; i < list.Length; i++) psi.Environment[$"Emulator__{p.Name}__{i}"] = list[i];
+                for (var i = 0; i < list.Length; i++) env[$"Emulator__{p.Name}__{i}"] = list[i];
                 continue;
             }
             if (Equals(value, p.GetValue(defaults)) && p.Name is not ("InMemory" or "Banner" or "BindAddress")) continue;
-            psi.Environment[$"Emulator__{p.Name}"] = value switch
+            env[$"Emulator__{p.Name}"] = value switch
             {
                 null => "",
                 bool b => b ? "true" : "false",
                 IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-                _ => value.ToString(),
+                _ => value.ToString()!,
             };
         }
-        _process = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start " + External);
-        // FANFARE_TEST_EMULATOR_LOG: a file every external emulator's output is appended to (diagnosing a 500).
-        var log = Environment.GetEnvironmentVariable("FANFARE_TEST_EMULATOR_LOG");
-        void Keep(string? line)
-        {
-            if (line is null || log is null) return;
-            lock (External) File.AppendAllText(log, line + "\n");
-        }
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        var dll = External!.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        _process = Packaging.ChildProcess.Start(dll ? Packaging.ChildProcess.DotnetHost() : External, dll ? [External] : [],
+            Path.GetDirectoryName(Path.GetFullPath(External))!, Packaging.ChildProcess.CleanEnvironment(env));
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20))
         {
@@ -134,8 +119,8 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
-            if (_process.HasExited) throw new InvalidOperationException($"{External} exited with {_process.ExitCode}");
-            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"{External} was not healthy within 60 s");
+            if (_process.HasExited) throw new InvalidOperationException($"{External} exited with {_process.ExitCode}:\n{_process.Output}");
+            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"{External} was not healthy within 60 s:\n{_process.Output}");
         }
     }
 
@@ -180,8 +165,12 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
         if (_app is not null) { await _app.StopAsync(); await _app.DisposeAsync(); _app = null; }
         if (_process is not null)
         {
-            try { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }
-            _process.Dispose();
+            _process.Kill();
+            await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            // FANFARE_TEST_EMULATOR_LOG: a file every external emulator's output is appended to (diagnosing a 500).
+            if (Environment.GetEnvironmentVariable("FANFARE_TEST_EMULATOR_LOG") is { Length: > 0 } log)
+                lock (External!) File.AppendAllText(log, _process.Output);
+            await _process.DisposeAsync();
             _process = null;
         }
     }
