@@ -53,6 +53,7 @@ public sealed class AnalyticsQueryTests(EmulatorServer emu) : IClassFixture<Emul
 
     private static double Num(JsonNode? n) => n!.GetValue<double>();
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Counts_sums_and_averages_real_records_in_clock_buckets()
     {
@@ -155,6 +156,7 @@ public sealed class AnalyticsQueryTests(EmulatorServer emu) : IClassFixture<Emul
         Assert.Equal("USD", r["meta"]["bidTotal"]["currency"].GetValue<string>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Relative_ranges_end_now_on_the_emulator_clock_and_nothing_gives_zero_buckets()
     {
@@ -181,6 +183,7 @@ public sealed class AnalyticsQueryTests(EmulatorServer emu) : IClassFixture<Emul
         Assert.Equal(0, (await RunAsync(org, Query("1h", "24h", M("carts", "addToCart")))).EnsureStatus(200)["data"].AsArray().Sum(b => Num(b!["series"]!["carts"])));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Group_by_segment_rfm_splits_each_bucket()
     {

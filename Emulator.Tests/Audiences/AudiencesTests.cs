@@ -12,6 +12,7 @@ public sealed class AudiencesTests(EmulatorServer emu) : IClassFixture<EmulatorS
     private static JsonObject Rule(string field, string op, params JsonNode?[] values) =>
         new() { ["field"] = field, ["operator"] = op, ["values"] = new JsonArray(values) };
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Rule_audience_crud_count_and_members_agree_with_real_orders()
     {

@@ -25,6 +25,7 @@ public sealed class OfflineFrontendTests(EmulatorServer emu, BrowserFixture brow
 {
     private const int TimeoutMs = 15_000;
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Guest_in_the_browser_queues_for_the_seeded_drop_is_granted_and_the_grant_validates_server_side()
     {

@@ -79,6 +79,7 @@ public sealed class FrozenClockTests(EmulatorServer emu) : IClassFixture<Emulato
         Assert.Equal("false", validate.Text.Trim());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Clock_instants_are_whole_milliseconds_in_every_mode()
     {

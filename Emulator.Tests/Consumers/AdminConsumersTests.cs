@@ -142,6 +142,7 @@ public sealed class AdminConsumersTests(EmulatorServer emu) : IClassFixture<Emul
         Assert.Equal("migration", txns["transactions"]![0]!["txnType"]!.GetValue<string>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Orders_drive_ltv_and_distribution()
     {
@@ -169,6 +170,7 @@ public sealed class AdminConsumersTests(EmulatorServer emu) : IClassFixture<Emul
         Assert.Equal(400, (await emu.Admin.GetAsync("/consumers/distribution?field=nope", sk)).Code);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Timeline_is_the_real_history_in_time_order()
     {

@@ -8,6 +8,7 @@ namespace Fanfare.Emulator.Tests.Control;
 /// nothing): the same status, content type and body as the endpoint, ready (200) and starting (503).</summary>
 public sealed class HealthTests
 {
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Readiness_answers_200_ready_and_503_starting_with_the_version()
     {

@@ -1,10 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure.Events;
-using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Tests.Infrastructure;
 using static Fanfare.Emulator.Tests.Infrastructure.HttpClientExtensions;
 
@@ -13,25 +11,25 @@ namespace Fanfare.Emulator.Tests.Distributions;
 /// <summary>Shared fixtures for the queue and timed release tests: a sequence in the store, guests, JWT claims, events.</summary>
 public static class DistributionTestKit
 {
-    /// <summary>An experience and a sequence of <paramref name="org"/>, put straight into the store (the admin experience
-    /// endpoints are another helper's). Returns the sequence id.</summary>
+    /// <summary>An experience and a sequence of <paramref name="org"/> with fixed ids, put into the emulator's state through
+    /// the control plane (<see cref="StateKit"/>). Returns the sequence id.</summary>
     public static string CreateSequence(this EmulatorServer emu, OrgKeys org, string name = "General")
     {
-        var store = emu.Services.GetRequiredService<DocumentStore>();
-        var n = store.Count<Sequence>() + 1;
+        var n = emu.Documents<Sequence>().Count + 1;
         var experienceId = $"00000000-0000-4000-8000-{n:D12}";
         var sequenceId = $"00000000-0000-4000-9000-{n:D12}";
-        store.Put(new Experience { Id = experienceId, OrganizationId = org.Id, Name = "Drop " + n, TimeZone = "UTC" });
-        store.Put(new Sequence { Id = sequenceId, OrganizationId = org.Id, ExperienceId = experienceId, Name = name });
+        emu.PutDocuments(
+            new Experience { Id = experienceId, OrganizationId = org.Id, Name = "Drop " + n, TimeZone = "UTC" },
+            new Sequence { Id = sequenceId, OrganizationId = org.Id, ExperienceId = experienceId, Name = name });
         return sequenceId;
     }
 
     public static string ExperienceOf(this EmulatorServer emu, string sequenceId) =>
-        emu.Services.GetRequiredService<DocumentStore>().Get<Sequence>(sequenceId)!.ExperienceId;
+        emu.Documents<Sequence>().Single(s => s.Id == sequenceId).ExperienceId;
 
-    /// <summary>Events of a type recorded in the outbox.</summary>
+    /// <summary>Events of a type recorded in the outbox (read through the control plane's snapshot).</summary>
     public static List<OutboxEvent> Events(this EmulatorServer emu, string type) =>
-        emu.Services.GetRequiredService<DocumentStore>().All<OutboxEvent>().Where(e => e.Type == type).ToList();
+        emu.Documents<OutboxEvent>().Where(e => e.Type == type).ToList();
 
     /// <summary>The payload of a JWT, decoded (no signature check).</summary>
     public static JsonObject Claims(string jwt)

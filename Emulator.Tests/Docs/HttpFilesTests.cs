@@ -26,8 +26,15 @@ public sealed class HttpFilesTests(EmulatorServer emu) : IClassFixture<EmulatorS
         var text = File.ReadAllText(Path.Combine(DockerfileSpec.RepositoryRoot(), file));
         Assert.DoesNotContain("REPLACE", text);
         var ports = new Dictionary<int, int> { [4800] = emu.AdminPort, [4802] = emu.ConsumerPort, [4803] = emu.BeaconPort, [4805] = emu.CheckoutPort };
-        var clock = emu.Services.GetService(typeof(Fanfare.Emulator.Clock.EmulatorClock)) as Fanfare.Emulator.Clock.EmulatorClock;
-        var steps = await HttpFileRunner.RunAsync(text, ports, () => clock!.GetUtcNow());
+        // {{$datetime …}} is the emulator clock's now, read from the control plane where the file uses it.
+        DateTimeOffset Now()
+        {
+            using var res = emu.Control.Send(new HttpRequestMessage(HttpMethod.Get, "/_emulator/clock"));
+            res.EnsureSuccessStatusCode();
+            return DateTimeOffset.Parse(System.Text.Json.Nodes.JsonNode.Parse(res.Content.ReadAsStream())!["now"]!.GetValue<string>(),
+                System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var steps = await HttpFileRunner.RunAsync(text, ports, Now);
         Assert.NotEmpty(steps);
         await emu.ResetAsync();
     }

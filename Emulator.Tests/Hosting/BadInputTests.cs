@@ -190,6 +190,7 @@ public sealed class BadInputTests(EmulatorServer emu) : IClassFixture<EmulatorSe
         (await emu.Control.GetAsync("/_emulator/jobs?limit=2", null)).EnsureStatus(200);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task A_bearer_token_of_any_shape_is_401_never_500()
     {

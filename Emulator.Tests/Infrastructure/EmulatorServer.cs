@@ -13,10 +13,12 @@ namespace Fanfare.Emulator.Tests.Infrastructure;
 /// loopback ports, in-memory store, default seed unless told otherwise. Tests talk to it over HTTP only.
 /// Use as <c>IClassFixture&lt;EmulatorServer&gt;</c> and call <see cref="ResetAsync"/> at the start of each test, or
 /// <c>await using var emu = await EmulatorServer.StartAsync(...)</c> for a private one.
-/// <para>With <c>FANFARE_TEST_EMULATOR</c> set to a published emulator (a native executable, e.g. a NativeAOT build, or a
+/// <para>With <c>FANFARE_TEST_EMULATOR</c> set to a published emulator (the image's NativeAOT executable, or a
 /// <c>Fanfare.Emulator.dll</c> run with <c>dotnet</c>), every EmulatorServer starts that as a process instead, with the
-/// same options passed as <c>Emulator__*</c> environment variables, so the HTTP tests check the published artifact
-/// (bench/README.md "NativeAOT"). <see cref="Services"/> does not exist then: the tests that read it fail.</para>
+/// same options passed as <c>Emulator__*</c> environment variables, so the HTTP tests check the published artifact (CI
+/// does, with the image's executable; README "The same tests against a published emulator"). <see cref="Services"/> does
+/// not exist then: a test that reads it carries <c>[Trait("Category", "InProcess")]</c>, which that run leaves out;
+/// fixtures use <see cref="StateKit"/> (the control plane) instead.</para>
 /// </summary>
 public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
 {

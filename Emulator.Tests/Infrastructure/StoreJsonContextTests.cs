@@ -74,6 +74,7 @@ public sealed class StoreJsonContextTests
         return sb.ToString();
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task The_seeded_documents_write_and_read_the_same_JSON_as_with_reflection()
     {

@@ -30,6 +30,7 @@ public sealed class LoyaltyTests(EmulatorServer emu) : IClassFixture<EmulatorSer
         Assert.Equal("Authentication required", r["error"].GetValue<string>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Earns_from_entries_and_a_conversion_once_per_order()
     {
@@ -65,6 +66,7 @@ public sealed class LoyaltyTests(EmulatorServer emu) : IClassFixture<EmulatorSer
         Assert.Equal(235, admin["loyaltyLifetimePoints"]!.GetValue<int>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Fixed_expiry_runs_on_the_clock_and_expirations_agree()
     {
@@ -113,6 +115,7 @@ public sealed class LoyaltyTests(EmulatorServer emu) : IClassFixture<EmulatorSer
         Assert.Equal("welcome", adjust["sourceDescription"]!.GetValue<string>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Caps_and_max_balance_hold()
     {
@@ -150,6 +153,7 @@ public sealed class LoyaltyTests(EmulatorServer emu) : IClassFixture<EmulatorSer
         Assert.Equal(400, (await emu.Control.SendJsonAsync(HttpMethod.Put, "/_emulator/loyalty/settings", new JsonObject { ["expirationType"] = "fixed" })).Code);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Inactivity_expiry_resets_on_earning()
     {
@@ -171,6 +175,7 @@ public sealed class LoyaltyTests(EmulatorServer emu) : IClassFixture<EmulatorSer
         Assert.Equal(0, await BalanceAsync(headers));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task A_cancelled_order_reverses_its_conversion_points()
     {

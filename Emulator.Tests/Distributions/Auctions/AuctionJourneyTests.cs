@@ -35,6 +35,7 @@ public sealed class AuctionJourneyTests(BareEmulatorServer emu) : IClassFixture<
         Assert.Equal(error, r["error"].GetValue<string>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task English_bidding_auto_extend_settle_validate_complete()
     {
@@ -162,6 +163,7 @@ public sealed class AuctionJourneyTests(BareEmulatorServer emu) : IClassFixture<
         Assert.Single(DaKit.Events(emu, "auction.settled"));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Winner_grant_lapses_without_reoffer()
     {

@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Fanfare.Emulator.Distributions;
 using Fanfare.Emulator.Distributions.Experiences;
 using Fanfare.Emulator.Infrastructure.Events;
-using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Tests.Infrastructure;
 
 namespace Fanfare.Emulator.Tests.Distributions.Draws;
@@ -19,8 +17,8 @@ public static class DaKit
 
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 
-    /// <summary>Reset, freeze at <see cref="T0"/>, and put an experience + sequence for the demo organization in the store
-    /// (the admin experiences/sequences API is built on another branch).</summary>
+    /// <summary>Reset, freeze at <see cref="T0"/>, and put an experience + sequence with fixed ids for the demo organization
+    /// into the emulator's state (through the control plane, <see cref="StateKit"/>).</summary>
     public static async Task<OrgKeys> SetUpAsync(EmulatorServer emu)
     {
         await emu.ResetAsync();
@@ -32,13 +30,13 @@ public static class DaKit
 
     public static void PutSequence(EmulatorServer emu, string orgId, string sequenceId = SequenceId, string experienceId = ExperienceId)
     {
-        var store = emu.Services.GetRequiredService<DocumentStore>();
-        store.Put(new Experience { Id = experienceId, OrganizationId = orgId, Name = "Fixture drop", CreatedAt = T0, CreatedBy = "test" });
-        store.Put(new Sequence { Id = sequenceId, OrganizationId = orgId, ExperienceId = experienceId, Name = "General", CreatedAt = T0, CreatedBy = "test" });
+        emu.PutDocuments(
+            new Experience { Id = experienceId, OrganizationId = orgId, Name = "Fixture drop", CreatedAt = T0, CreatedBy = "test" },
+            new Sequence { Id = sequenceId, OrganizationId = orgId, ExperienceId = experienceId, Name = "General", CreatedAt = T0, CreatedBy = "test" });
     }
 
     public static List<OutboxEvent> Events(EmulatorServer emu, string type) =>
-        emu.Services.GetRequiredService<DocumentStore>().Where<OutboxEvent>(e => e.Type == type);
+        emu.Documents<OutboxEvent>().Where(e => e.Type == type).ToList();
 
     /// <summary>A verified consumer (email OTP through the fake inbox) → (consumerId, accessToken).</summary>
     public static async Task<(string ConsumerId, string AccessToken)> VerifiedAsync(EmulatorServer emu, string pk, string email)

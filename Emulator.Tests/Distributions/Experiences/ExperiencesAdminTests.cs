@@ -169,6 +169,7 @@ public sealed class ExperiencesAdminTests(EmulatorServer emu) : IClassFixture<Em
         Assert.Equal(400, malformed.Code);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Nested_type_without_an_engine_is_a_validation_issue()
     {

@@ -16,6 +16,7 @@ public sealed class QueueJourneyViewTests(BareEmulatorServer emu) : IClassFixtur
         return hit.Engine.View(hit.Distribution, consumerId);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Queue_phases_follow_the_participation()
     {
@@ -57,6 +58,7 @@ public sealed class QueueJourneyViewTests(BareEmulatorServer emu) : IClassFixtur
         Assert.Equal("completed", v.Consumer!["status"]!.GetValue<string>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Timed_release_phases_follow_the_participation()
     {

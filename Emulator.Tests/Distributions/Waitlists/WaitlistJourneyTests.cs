@@ -92,6 +92,7 @@ public sealed class WaitlistJourneyTests(EmulatorServer emu) : IClassFixture<Emu
         Assert.Equal("NOTIFIED", (await emu.Consumer.GetJsonAsync($"/waitlists/{wl}/status", XApi.As(pk, late)))["status"]!.GetValue<string>());
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task Leave_capacity_and_order_limit_denial()
     {

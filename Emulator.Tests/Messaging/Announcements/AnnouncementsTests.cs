@@ -1,7 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using Fanfare.Emulator.Consumers;
-using Fanfare.Emulator.Infrastructure.Store;
 using Fanfare.Emulator.Tests.Auth;
 using Fanfare.Emulator.Tests.Distributions.Experiences;
 using Fanfare.Emulator.Tests.Infrastructure;
@@ -33,8 +30,8 @@ public sealed class AnnouncementsTests(EmulatorServer emu) : IClassFixture<Emula
         var wl = (await emu.Admin.PostJsonAsync("/waitlists", new JsonObject { ["sequenceId"] = seq }, HttpClientExtensions.Sk(org.SecretKey))).EnsureStatus(200)["id"].GetValue<string>();
         var (_, alice) = await emu.VerifiedAsync(org.PublishableKey, "alice@announce.test");
         var (bobId, bob) = await emu.VerifiedAsync(org.PublishableKey, "bob@announce.test");
-        var store = emu.Services.GetRequiredService<DocumentStore>();
-        store.Transaction(() => { var c = store.Get<Consumer>(bobId)!; c.Phone = "+15555550123"; store.Put(c); });
+        (await emu.Admin.SendJsonAsync(HttpMethod.Put, $"/consumers/{bobId}", new JsonObject { ["phone"] = "+15555550123" },
+            HttpClientExtensions.Sk(org.SecretKey))).EnsureStatus(200);
         (await emu.Consumer.PostJsonAsync($"/waitlists/{wl}/enter", null, XApi.As(org.PublishableKey, alice))).EnsureStatus(200);
         (await emu.Consumer.PostJsonAsync($"/waitlists/{wl}/enter", null, XApi.As(org.PublishableKey, bob))).EnsureStatus(200);
         return new Drop(org, exp, seq, appt, wl);
