@@ -5,19 +5,28 @@
 # The two base images are build arguments so a machine that cannot pull them can pass local stand-ins
 # (docker/build-local.sh does, for CI): everything below the FROM lines is built as written.
 #
+# The emulator is published with NativeAOT: one native executable, no .NET runtime in the image (start-up and memory,
+# issue 15, bench/README.md "NativeAOT in the image"). The runtime image is runtime-deps (glibc, OpenSSL, CA certificates,
+# the non-root app user), the same family the official .NET images build on.
+#
 # Emulator.Tests/Packaging/PublishedBinaryTests.cs reads this file: it runs the `RUN dotnet publish` line (with its own
 # output folder), then starts the result with the final stage's ENV, ENTRYPOINT and HEALTHCHECK. bench/run.sh publishes
-# with the same line. Keep the publish arguments here and only here.
+# with the same line, and .ci/run runs the test suite against the executable this image holds. Keep the publish
+# arguments here and only here.
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
-ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0
 
 FROM ${SDK_IMAGE} AS build
+# NativeAOT links the executable with the platform's C toolchain: clang and zlib's headers (not in the SDK image).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends clang zlib1g-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Restore first, from the project file only, so the package layer is cached until the dependencies change.
 COPY Emulator/Emulator.csproj Emulator/
-RUN dotnet restore Emulator/Emulator.csproj -p:PublishReadyToRun=true
+RUN dotnet restore Emulator/Emulator.csproj -p:PublishAot=true
 COPY . .
-RUN dotnet publish Emulator/Emulator.csproj -c Release -o /app -p:UseAppHost=false -p:PublishReadyToRun=true
+RUN dotnet publish Emulator/Emulator.csproj -c Release -o /app -p:PublishAot=true
 
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
@@ -27,12 +36,11 @@ COPY --from=build /app .
 # ASPNETCORE_HTTP_PORTS is emptied: the emulator binds its own four ports (Emulator__*Port), not the image's 8080.
 ENV Emulator__BindAddress=0.0.0.0 \
     Emulator__DataDirectory=/data \
-    ASPNETCORE_HTTP_PORTS= \
-    DOTNET_NOLOGO=1
+    ASPNETCORE_HTTP_PORTS=
 VOLUME ["/data"]
 # admin, consumer, beacon, checkout
 EXPOSE 4800 4802 4803 4805
 USER $APP_UID
 # The app's own probe (GET /_emulator/health on the admin port, exit 0 when 200): the image has no curl.
-HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=5 CMD ["dotnet", "Fanfare.Emulator.dll", "healthcheck"]
-ENTRYPOINT ["dotnet", "Fanfare.Emulator.dll"]
+HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=5 CMD ["/app/Fanfare.Emulator", "healthcheck"]
+ENTRYPOINT ["/app/Fanfare.Emulator"]

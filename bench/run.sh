@@ -3,14 +3,15 @@
 #   bench/run.sh                                  # every scenario
 #   bench/run.sh --scenario startup,reset         # some; see bench/README.md for all options
 #   bench/run.sh --quick                          # the issue-15 table only, < 2 min
-#   bench/run.sh --aot --quick                    # the same against a NativeAOT build (needs clang: apt-get install clang)
+#   bench/run.sh --jit --quick                    # the same against a framework-dependent ReadyToRun build (JIT)
+# The Dockerfile's line is a NativeAOT publish: it needs clang and zlib's headers (apt-get install clang zlib1g-dev).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-aot=false
+jit=false
 args=()
-for a in "$@"; do if [[ $a == --aot ]]; then aot=true; else args+=("$a"); fi; done
+for a in "$@"; do if [[ $a == --jit ]]; then jit=true; else args+=("$a"); fi; done
 set -- "${args[@]+"${args[@]}"}"
 
 out="$PWD/bench/results/publish"
@@ -22,14 +23,11 @@ read -ra publish <<<"${line#RUN }"
 for i in "${!publish[@]}"; do
   if [[ ${publish[$i]} == -o || ${publish[$i]} == --output ]]; then publish[i+1]=$out; fi
 done
-if $aot; then
-  # Not what the Dockerfile ships: a NativeAOT build of the same project (bench/README.md, "NativeAOT").
-  rid=$(dotnet --info | awk '/^ *RID:/ {print $2; exit}')
-  publish=(dotnet publish Emulator/Emulator.csproj -c Release -r "$rid" -p:PublishAot=true -o "$out")
-  emulator="$out/Fanfare.Emulator"
-else
-  emulator="$out/Fanfare.Emulator.dll"
+if $jit; then
+  # Not what the Dockerfile ships: the framework-dependent ReadyToRun build the image shipped before NativeAOT.
+  publish=(dotnet publish Emulator/Emulator.csproj -c Release -o "$out" -p:UseAppHost=false -p:PublishReadyToRun=true)
 fi
+if [[ " ${publish[*]} " == *" -p:PublishAot=true "* ]]; then emulator="$out/Fanfare.Emulator"; else emulator="$out/Fanfare.Emulator.dll"; fi
 echo "bench: ${publish[*]}"
 "${publish[@]}" -v quiet
 

@@ -5,12 +5,16 @@
 #   docker/build-local.sh                 # -> image fanfare-emulator:0.1.0 (+ :local), from ./Dockerfile
 #
 # The Dockerfile's two base images are build arguments (SDK_IMAGE, RUNTIME_IMAGE; defaults: the official
-# mcr.microsoft.com/dotnet/sdk:10.0 and aspnet:10.0). This script builds local stand-ins for them and passes those:
+# mcr.microsoft.com/dotnet/sdk:10.0 and runtime-deps:10.0). This script builds local stand-ins for them and passes those:
 #   fanfare-local/debian:bookworm      debootstrap --variant=minbase of Debian bookworm + libssl3, libicu72, tzdata,
 #                                      ca-certificates (what the official runtime-deps image adds)
 #   fanfare-local/dotnet-sdk:10.0      that + this machine's .NET SDK (dotnet --info) + this machine's CA bundle
-#   fanfare-local/dotnet-aspnet:10.0   that + this machine's .NET + ASP.NET Core runtimes, the `app` user (UID 1654),
-#                                      APP_UID, ASPNETCORE_HTTP_PORTS=8080 — what the official aspnet image provides
+#   fanfare-local/dotnet-runtime-deps:10.0
+#                                      the Debian one + the `app` user (UID 1654), APP_UID, ASPNETCORE_HTTP_PORTS=8080 —
+#                                      what the official runtime-deps image provides (the emulator is a NativeAOT
+#                                      executable: no .NET runtime in the image)
+# The Dockerfile's build stage installs clang and zlib1g-dev with apt-get (NativeAOT links with them): the build runs
+# with --network host and reaches the Debian archive the stand-in's sources.list names (the mirror debootstrap used).
 # Each stand-in is one `docker import`ed layer (the vfs storage driver copies every layer in full: few layers).
 # Idempotent: the debootstrapped root filesystem is cached as a tarball in $FANFARE_DOCKER_CACHE
 # (default /var/cache/fanfare-docker); a stand-in is rebuilt only when missing or made from another .NET version.
@@ -27,7 +31,7 @@ image=${FANFARE_IMAGE:-fanfare-emulator}
 suite=bookworm
 base_image=fanfare-local/debian:$suite
 sdk_image=fanfare-local/dotnet-sdk:10.0
-runtime_image=fanfare-local/dotnet-aspnet:10.0
+runtime_image=fanfare-local/dotnet-runtime-deps:10.0
 
 say() { echo "build-local [${SECONDS}s]: $*"; }
 die() { echo "build-local: $*" >&2; exit 1; }
@@ -134,16 +138,8 @@ if [[ $(label "$sdk_image") != "$stamp" ]]; then
 fi
 
 if [[ $(label "$runtime_image") != "$stamp" ]]; then
-  say "importing $runtime_image (.NET $runtime_version, ASP.NET Core $aspnet_version)"
+  say "importing $runtime_image"
   stage_rootfs
-  d=$stage/root/usr/share/dotnet
-  mkdir -p "$d/shared" "$d/host"
-  cp -a "$dotnet_root/dotnet" "$dotnet_root/LICENSE.txt" "$dotnet_root/ThirdPartyNotices.txt" "$d/" 2>/dev/null || cp -a "$dotnet_root/dotnet" "$d/"
-  cp -a "$dotnet_root/host/fxr" "$d/host/"
-  mkdir -p "$d/shared/Microsoft.NETCore.App" "$d/shared/Microsoft.AspNetCore.App"
-  cp -a "$dotnet_root/shared/Microsoft.NETCore.App/$runtime_version" "$d/shared/Microsoft.NETCore.App/"
-  cp -a "$dotnet_root/shared/Microsoft.AspNetCore.App/$aspnet_version" "$d/shared/Microsoft.AspNetCore.App/"
-  ln -sf /usr/share/dotnet/dotnet "$stage/root/usr/bin/dotnet"
   # The official image's non-root user: app, UID/GID 1654, home /home/app.
   echo 'app:x:1654:1654::/home/app:/bin/sh' >>"$stage/root/etc/passwd"
   echo 'app:x:1654:' >>"$stage/root/etc/group"
@@ -152,7 +148,6 @@ if [[ $(label "$runtime_image") != "$stamp" ]]; then
   import_stage "$runtime_image" \
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     'ENV APP_UID=1654 ASPNETCORE_HTTP_PORTS=8080 DOTNET_RUNNING_IN_CONTAINER=true' \
-    "ENV DOTNET_VERSION=$runtime_version ASPNET_VERSION=$aspnet_version" \
     'CMD ["bash"]'
 fi
 

@@ -68,7 +68,8 @@ public sealed partial class ReadmeWalkthroughTests(EmulatorServer emu) : IClassF
     public void There_are_walkthroughs_to_run() => Assert.True(Walkthroughs().Count >= 8, string.Join(", ", Walkthroughs().Keys));
 
     /// <summary>Every shell block is a walk-through, except the exempt ones named in the README's convention paragraph:
-    /// the two commands at the top and the <c>## Docker</c> block.</summary>
+    /// the commands above the first section (start the emulator, run this suite, run it against the image's executable)
+    /// and the <c>## Docker</c> block.</summary>
     [Fact]
     public void Every_shell_block_outside_the_exemptions_is_a_walkthrough()
     {

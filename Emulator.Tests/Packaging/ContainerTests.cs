@@ -50,7 +50,7 @@ public sealed class ContainerTests(SharedEmulatorContainer shared) : IClassFixtu
     {
         var c = await shared.GetAsync();
         Assert.Equal("healthy", c.Inspect("{{.State.Health.Status}}"));
-        Assert.Equal("[CMD dotnet Fanfare.Emulator.dll healthcheck]", c.Inspect("{{.Config.Healthcheck.Test}}"));
+        Assert.Equal("[CMD /app/Fanfare.Emulator healthcheck]", c.Inspect("{{.Config.Healthcheck.Test}}"));
         Assert.Equal("0", c.Inspect("{{with index .State.Health.Log (len (slice .State.Health.Log 1))}}{{.ExitCode}}{{end}}"));
 
         Assert.Equal("1654", c.Inspect("{{.Config.User}}"));
@@ -58,7 +58,9 @@ public sealed class ContainerTests(SharedEmulatorContainer shared) : IClassFixtu
         var status = DockerEngine.Run("exec", c.Name, "cat", "/proc/1/status");
         var uid = status.Split('\n').Single(l => l.StartsWith("Uid:", StringComparison.Ordinal));
         Assert.Equal(["1654", "1654", "1654", "1654"], uid.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[1..]);
-        Assert.Contains("Fanfare.Emulator.dll", DockerEngine.Run("exec", c.Name, "cat", "/proc/1/cmdline"));
+        Assert.Equal("/app/Fanfare.Emulator", DockerEngine.Run("exec", c.Name, "cat", "/proc/1/cmdline").Split('\0')[0]);
+        // A NativeAOT executable: no .NET runtime in the image.
+        Assert.Equal("1", DockerEngine.Run("exec", c.Name, "sh", "-c", "test -e /usr/share/dotnet || test -e /usr/bin/dotnet; echo $?").Trim());
         // The volume is writable by that user: the store is there.
         Assert.Contains("emulator.db", DockerEngine.Run("exec", c.Name, "ls", "/data"));
     }

@@ -13,15 +13,18 @@ public sealed class DockerArtifactsTests(EmulatorServer emu) : IClassFixture<Emu
     private static readonly string Root = DockerfileSpec.RepositoryRoot();
 
     [Fact]
-    public void Dockerfile_builds_on_the_sdk_runs_on_aspnet_as_non_root_with_the_four_ports_and_a_data_volume()
+    public void Dockerfile_builds_a_NativeAOT_executable_on_the_sdk_runs_it_on_runtime_deps_as_non_root_with_the_four_ports_and_a_data_volume()
     {
         var d = DockerfileSpec.Load(Path.Combine(Root, "Dockerfile"));
-        Assert.Equal(["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0"], d.BaseImages);
+        Assert.Equal(["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/runtime-deps:10.0"], d.BaseImages);
         // … as build arguments, so docker/build-local.sh can pass local stand-ins where images cannot be pulled.
         Assert.Equal(["${SDK_IMAGE}", "${RUNTIME_IMAGE}"], d.BaseImagesAsWritten);
         // No `# syntax=` directive: BuildKit would pull that frontend image from a registry.
         Assert.DoesNotContain(File.ReadLines(Path.Combine(Root, "Dockerfile")), l => l.TrimStart().StartsWith("# syntax", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(["publish", "Emulator/Emulator.csproj"], d.PublishArguments[..2]);
+        // NativeAOT: the build stage gets the C toolchain the linker needs; the runtime stage has no .NET runtime.
+        Assert.Contains("-p:PublishAot=true", d.PublishArguments);
+        Assert.Contains(d.Instructions, i => i.Stage == 0 && i.Keyword == "RUN" && i.Arguments.Contains("apt-get install") && i.Arguments.Contains("clang") && i.Arguments.Contains("zlib1g-dev"));
         Assert.Contains(d.Instructions, i => i.Stage == d.FinalStage && i.Keyword == "COPY" && i.Arguments.StartsWith("--from=build /app", StringComparison.Ordinal));
 
         Assert.Equal([4800, 4802, 4803, 4805], d.ExposedPorts.Order());
@@ -30,8 +33,9 @@ public sealed class DockerArtifactsTests(EmulatorServer emu) : IClassFixture<Emu
         Assert.Equal("0.0.0.0", d.Env["Emulator__BindAddress"]);
         Assert.False(string.IsNullOrWhiteSpace(d.User) || d.User is "root" or "0" || d.User.StartsWith("root:") || d.User.StartsWith("0:"),
             $"the image must not run as root (USER {d.User})");
-        Assert.Equal(["dotnet", "Fanfare.Emulator.dll"], d.Entrypoint);
-        Assert.Equal(["dotnet", "Fanfare.Emulator.dll", "healthcheck"], d.HealthcheckCommand);
+        Assert.Contains(d.Instructions, i => i.Stage == d.FinalStage && i.Keyword == "WORKDIR" && i.Arguments == "/app");
+        Assert.Equal(["/app/Fanfare.Emulator"], d.Entrypoint);
+        Assert.Equal(["/app/Fanfare.Emulator", "healthcheck"], d.HealthcheckCommand);
     }
 
     [Fact]

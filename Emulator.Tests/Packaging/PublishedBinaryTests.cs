@@ -16,7 +16,7 @@ namespace Fanfare.Emulator.Tests.Packaging;
 [Trait("Category", "Packaging")]
 public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
 {
-    // ReadyToRun (the Dockerfile's -p:PublishReadyToRun=true) compiles every assembly ahead of time: minutes on a busy 2-core VM.
+    // NativeAOT (the Dockerfile's -p:PublishAot=true) compiles and links the whole program: minutes on a busy 2-core VM.
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(15);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
@@ -32,8 +32,8 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
         {
             var publishDir = await PublishedAsync(root, docker);
 
-            Assert.Equal("dotnet", docker.Entrypoint[0]);
-            Assert.True(File.Exists(Path.Combine(publishDir, docker.Entrypoint[1])), $"{docker.Entrypoint[1]} is missing from the publish output");
+            // The image runs the native executable the publish made (COPY --from=build /app into WORKDIR /app).
+            Assert.True(File.Exists(LocalPath(docker.Entrypoint[0], publishDir)), $"{docker.Entrypoint[0]} is missing from the publish output");
 
             var (ports, env) = LocalEnvironment(docker, dataDir);
             using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -102,7 +102,7 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
 
     /// <summary>
     /// The Dockerfile's publish output, made once per test run and shared by this class's tests (they only read it; each
-    /// keeps its data in a folder of its own): a ReadyToRun publish takes minutes. Deleted when the test process exits.
+    /// keeps its data in a folder of its own): a NativeAOT publish takes minutes. Deleted when the test process exits.
     /// </summary>
     private async Task<string> PublishedAsync(string root, DockerfileSpec docker)
     {
@@ -141,10 +141,19 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
         Assert.True(code == 0, $"dotnet {string.Join(' ', args)} exited {code}:\n{text}");
     }
 
+    /// <summary>The image's <c>/app/…</c> path of a program (its WORKDIR, where the publish output is copied) as a path in
+    /// <paramref name="publishDir"/>; <c>dotnet</c> (a framework-dependent build) is this machine's host.</summary>
+    private static string LocalPath(string program, string publishDir)
+    {
+        if (program == "dotnet") return ChildProcess.DotnetHost();
+        Assert.True(program.StartsWith("/app/", StringComparison.Ordinal), $"expected a program in the image's /app, got {program}");
+        return Path.Combine(publishDir, program["/app/".Length..]);
+    }
+
     private static ChildProcess Start(DockerfileSpec docker, string publishDir, Dictionary<string, string> env, List<ChildProcess> processes)
     {
         var entry = docker.Entrypoint;
-        var p = ChildProcess.Start(entry[0] == "dotnet" ? ChildProcess.DotnetHost() : Path.Combine(publishDir, entry[0]), entry[1..], publishDir, env);
+        var p = ChildProcess.Start(LocalPath(entry[0], publishDir), entry[1..], publishDir, env);
         processes.Add(p);
         return p;
     }
@@ -153,8 +162,8 @@ public sealed partial class PublishedBinaryTests(ITestOutputHelper output)
     private static async Task<(int, string)> HealthcheckAsync(DockerfileSpec docker, string publishDir, Dictionary<string, string> env)
     {
         var cmd = docker.HealthcheckCommand;
-        Assert.True(cmd.Length > 1 && cmd[0] == "dotnet", $"unexpected HEALTHCHECK command: {string.Join(' ', cmd)}");
-        return await ChildProcess.RunAsync(ChildProcess.DotnetHost(), cmd[1..], publishDir, env, TimeSpan.FromSeconds(60));
+        Assert.True(cmd.Length > 1 && cmd[^1] == "healthcheck", $"unexpected HEALTHCHECK command: {string.Join(' ', cmd)}");
+        return await ChildProcess.RunAsync(LocalPath(cmd[0], publishDir), cmd[1..], publishDir, env, TimeSpan.FromSeconds(60));
     }
 
     private static async Task WaitHealthyAsync(HttpClient admin, ChildProcess process)
