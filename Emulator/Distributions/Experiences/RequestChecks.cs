@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fanfare.Emulator.Auth;
@@ -99,11 +98,8 @@ public static class RequestChecks
         catch (Exception) { return TimeZoneInfo.Utc; }
     }
 
-    private static readonly MethodInfo DeleteMethod = typeof(DocumentStore).GetMethod(nameof(DocumentStore.Delete))!;
-
     /// <summary>Deletes a document whose concrete type is only known at run time (rolling back a failed nested create).</summary>
-    public static void DeleteAny(this DocumentStore store, IDocument doc) =>
-        DeleteMethod.MakeGenericMethod(doc.GetType()).Invoke(store, [doc.Id]);
+    public static void DeleteAny(this DocumentStore store, IDocument doc) => store.Delete(doc.GetType(), doc.Id);
 
     /// <summary>Reads a JSON number node as a double when it is one.</summary>
     public static double? AsNumber(JsonNode? n) =>

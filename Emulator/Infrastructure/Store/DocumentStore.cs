@@ -1000,11 +1000,15 @@ public sealed partial class DocumentStore : IDisposable
         });
     }
 
-    public bool Delete<T>(string id) where T : class, IDocument
+    public bool Delete<T>(string id) where T : class, IDocument => Delete(typeof(T), id);
+
+    /// <summary>Deletes the document of kind <paramref name="type"/> (a document type) with id <paramref name="id"/>;
+    /// false when there is none. For a document whose type is only known at run time.</summary>
+    public bool Delete(Type type, string id)
     {
         return Transaction(() =>
         {
-            var slot = SlotOf(typeof(T));
+            var slot = SlotOf(type);
             var table = Table(slot);
             if (!table.Remove(id, out var e)) return false;
             Touch(slot, id);
