@@ -81,6 +81,8 @@ public sealed class JourneyService(DocumentStore store, ClockResolver clocks, Ex
 
     private static JsonObject Empty() => new() { ["active"] = new JsonObject { ["journeys"] = new JsonArray() }, ["waitlists"] = new JsonArray() };
 
+    /// <param name="org">The consumer's organization.</param>
+    /// <param name="consumerId">The consumer whose journeys are read.</param>
     /// <param name="only">The experiences to look at (a cached <see cref="_journeyExperiences"/>), or null for all.</param>
     /// <param name="shown">Receives the experiences that passed the participation check.</param>
     /// <param name="hasEntries">True when the consumer has active waitlist entries in the store.</param>

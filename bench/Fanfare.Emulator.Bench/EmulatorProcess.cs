@@ -55,7 +55,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("fanfare-bench-data-").FullName;
         var ports = FreePorts(4);
-        // A framework-dependent build runs as `dotnet Fanfare.Emulator.dll`; a native one (NativeAOT, `run.sh --aot`) as itself.
+        // A framework-dependent build (`run.sh --jit`) runs as `dotnet Fanfare.Emulator.dll`; a native one (NativeAOT, the image's) as itself.
         var dll = options.EmulatorDll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var psi = new ProcessStartInfo(dll ? "dotnet" : options.EmulatorDll)
         {

@@ -27,17 +27,20 @@ public sealed class ReferenceProcess : IAsyncDisposable
         if (o.ReferenceDll is null || !File.Exists(o.ReferenceDll))
             throw new InvalidOperationException($"--reference: no bare-Kestrel reference dll ('{o.ReferenceDll}'); run through bench/run.sh");
         var port = EmulatorProcess.FreePorts(1)[0];
-        var psi = new ProcessStartInfo("dotnet")
+        // A framework-dependent reference (run.sh's) runs as `dotnet Fanfare.Bench.Reference.dll`; a native one (a NativeAOT
+        // publish of bench/Reference, for comparison: bench/README.md "NativeAOT in the image") as itself.
+        var dll = o.ReferenceDll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var psi = new ProcessStartInfo(dll ? "dotnet" : o.ReferenceDll)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(o.ReferenceDll)!,
         };
-        psi.ArgumentList.Add(o.ReferenceDll);
+        if (dll) psi.ArgumentList.Add(o.ReferenceDll);
         psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         psi.Environment["ASPNETCORE_HTTP_PORTS"] = "";
         using var probe = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1) }) { Timeout = TimeSpan.FromSeconds(2) };
         var watch = Stopwatch.StartNew();
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the reference");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();

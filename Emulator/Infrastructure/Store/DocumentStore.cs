@@ -724,7 +724,7 @@ public sealed partial class DocumentStore : IDisposable
         return stale;
     }
 
-    /// <summary>Documents of a stale collection deleted per LiteDB transaction (<see cref="DropStale"/>).</summary>
+    /// <summary>Documents of a stale collection deleted per LiteDB transaction (<see cref="DropStaleAsync"/>).</summary>
     private const int DropBatch = 500;
 
     /// <summary>Group commits written so far (under the commit lock): how background clean-up sees that the store is busy.</summary>
@@ -772,7 +772,7 @@ public sealed partial class DocumentStore : IDisposable
         lock (_commitLock) return _disposed ? 0 : StaleCollections().Count;
     }
 
-    /// <summary>1 while a <see cref="DropStale"/> runs (its own task, so checkpoints never wait behind it).</summary>
+    /// <summary>1 while a <see cref="DropStaleAsync"/> runs (its own task, so checkpoints never wait behind it).</summary>
     private int _dropping;
 
     /// <summary>One pass over the stale collections; true when it dropped some (then the caller looks again: a reset may
