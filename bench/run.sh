@@ -29,7 +29,13 @@ if $jit; then
 fi
 if [[ " ${publish[*]} " == *" -p:PublishAot=true "* ]]; then emulator="$out/Fanfare.Emulator"; else emulator="$out/Fanfare.Emulator.dll"; fi
 echo "bench: ${publish[*]}"
-"${publish[@]}" -v quiet
+# A NativeAOT publish prints its trim/AOT analysis warnings whatever the verbosity: they go to a log, shown on failure.
+mkdir -p bench/results
+if ! "${publish[@]}" -v quiet >bench/results/publish.log 2>&1; then
+  cat bench/results/publish.log >&2
+  echo "bench: the publish failed (bench/results/publish.log)" >&2
+  exit 1
+fi
 
 # The bare-Kestrel reference of the kestrel scenario (ratios), published the same way.
 dotnet publish bench/Reference/Fanfare.Bench.Reference.csproj -c Release -o bench/results/reference -p:UseAppHost=false -v quiet >/dev/null
