@@ -28,22 +28,27 @@ public static class Json
         return o;
     }
 
-    /// <summary>The HTTP bodies' options (<see cref="Configure"/>). In a build without dynamic code (NativeAOT:
-    /// <c>bench/run.sh --aot</c>) the emulator's source-generated contexts come first in the resolver chain: the
-    /// reflection resolver there cannot build the converters of records whose constructors take value types (a
-    /// response written with <c>Results.Json</c>, an OpenAPI schema); a JIT-compiled emulator is left as it is.</summary>
+    /// <summary>The HTTP bodies' options (<see cref="Configure"/>). In a build without dynamic code (NativeAOT, what the
+    /// image ships) the emulator's source-generated contexts come first in the resolver chain: the reflection resolver
+    /// there cannot build the converters of records whose constructors take value types (a response written with
+    /// <c>Results.Json</c>, an OpenAPI schema); a JIT-compiled emulator is left as it is.</summary>
     public static JsonSerializerOptions ConfigureHttp(JsonSerializerOptions o)
     {
         Configure(o);
         if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
-            foreach (var context in GeneratedContexts.Value) o.TypeInfoResolverChain.Insert(0, context);
+            foreach (var context in GeneratedContexts()) o.TypeInfoResolverChain.Insert(0, context);
         return o;
     }
 
-    private static readonly Lazy<IJsonTypeInfoResolver[]> GeneratedContexts = new(() => typeof(Json).Assembly.GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(JsonSerializerContext)) && !t.IsAbstract)
-        .Select(t => t.GetProperty("Default", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null))
-        .OfType<IJsonTypeInfoResolver>().ToArray());
+    /// <summary>Every source-generated context of the emulator, listed rather than found by reflection (that would load
+    /// all ≈ 2,100 types of the assembly at start-up); <c>JsonContextsTests</c> fails when one is missing.</summary>
+    internal static IJsonTypeInfoResolver[] GeneratedContexts() =>
+    [
+        StoreJsonContext.Default, Auth.AuthJson.Default, Clock.ClockJson.Default, Commerce.Checkout.CheckoutJson.Default,
+        Commerce.Catalogue.CommerceJson.Default, Audiences.AudiencesJson.Default, Consumers.ConsumersJson.Default,
+        Loyalty.LoyaltyJson.Default, Control.Journal.JournalJson.Default, Control.Snapshots.SnapshotJson.Default,
+        Control.Faults.FaultsJson.Default, Control.Dashboard.DashboardJson.Default,
+    ];
 
     /// <summary>UTC ISO 8601 with milliseconds and a <c>Z</c> suffix, e.g. <c>2026-11-21T09:00:00.000Z</c>.</summary>
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);

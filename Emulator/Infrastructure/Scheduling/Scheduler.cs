@@ -49,9 +49,9 @@ public interface ISyncJobHandler : IJobHandler
 
 /// <summary>
 /// Time-ordered work on the emulator clock. Jobs are documents (they survive a restart). Moving the clock with
-/// <see cref="AdvanceToAsync(DateTimeOffset, CancellationToken)"/> steps the clock to each due job's instant and runs it, in (time, creation) order, so
-/// everything that fell due has happened, deterministically, before the move returns; a background pump runs what falls
-/// due as real time passes.
+/// <see cref="AdvanceToAsync(DateTimeOffset, CancellationToken)"/> steps the clock to each due job's instant and runs
+/// it, in (time, creation) order, so everything that fell due has happened, deterministically, before the move returns;
+/// a background pump runs what falls due as real time passes.
 /// </summary>
 public sealed class Scheduler(DocumentStore store, ClockResolver clocks, IEnumerable<IJobHandler> handlers, ILogger<Scheduler> log)
 {
