@@ -23,6 +23,8 @@ namespace Fanfare.Emulator.Tests.Infrastructure;
 public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly string? External = Environment.GetEnvironmentVariable("FANFARE_TEST_EMULATOR") is { Length: > 0 } e ? e : null;
+    /// <summary>Serializes appends to <c>FANFARE_TEST_EMULATOR_LOG</c> (test classes dispose their emulators in parallel).</summary>
+    private static readonly Lock LogLock = new();
     private WebApplication? _app;
     private Packaging.ChildProcess? _process;
     private readonly Action<EmulatorOptions>? _configure;
@@ -171,7 +173,7 @@ public class EmulatorServer : IAsyncLifetime, IAsyncDisposable
             await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
             // FANFARE_TEST_EMULATOR_LOG: a file every external emulator's output is appended to (diagnosing a 500).
             if (Environment.GetEnvironmentVariable("FANFARE_TEST_EMULATOR_LOG") is { Length: > 0 } log)
-                lock (External!) File.AppendAllText(log, _process.Output);
+                lock (LogLock) File.AppendAllText(log, _process.Output);
             await _process.DisposeAsync();
             _process = null;
         }
