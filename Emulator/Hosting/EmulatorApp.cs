@@ -69,6 +69,10 @@ public static class EmulatorApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Start-up failures (port in use …) are reported as one line by the command line, not as a logged stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        // No "Application started / is shutting down…", environment or content-root lines: the banner says what matters,
+        // and a start that fails stays the one line the command line prints (the host's "shutting down" line, written by
+        // the logger's own thread, could land in the output before it: ContainerLifecycleTests, seen once in CI).
+        builder.Services.Configure<Microsoft.Extensions.Hosting.ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
 
         var modules = FeatureModules.Discover();
         StartupTimeline.Mark("modules-discovered");
