@@ -86,6 +86,7 @@ public sealed class QueueFixture : IAsyncDisposable
             var statuses = new string?[n];
             var positions = new int[n];
             var cpuBefore = emu.CpuMs();
+            var faultsBefore = emu.MinorFaults();
             var countersBefore = await emu.StoreCountersAsync();
             var entries = await Load.RunEachAsync(workers, n, async (i, ct) =>
             {
@@ -95,6 +96,7 @@ public sealed class QueueFixture : IAsyncDisposable
                 return r.Code;
             });
             var cpuPerEntry = (emu.CpuMs() - cpuBefore) / n;
+            var faultsPerEntry = (double)(emu.MinorFaults() - faultsBefore) / n;
             var countersAfter = await emu.StoreCountersAsync();
 
             // 3. Correctness: 0 lost, 0 duplicate positions (responses and the emulator's own participant list).
@@ -125,6 +127,7 @@ public sealed class QueueFixture : IAsyncDisposable
             };
             rows.AddRange(entries.Rows(scenario, $"POST /queues/{{id}}/enter ×{n}"));
             rows.Add(new(scenario, "emulator CPU per entry", cpuPerEntry, "ms", "user + system time of the emulator process over the entries ÷ N"));
+            rows.Add(new(scenario, "emulator minor page faults per entry", faultsPerEntry, "faults", $"over the entries ÷ N (the heap growing into fresh pages); {PageFaults.Describe()}"));
             if (countersBefore is { } cb && countersAfter is { } ca)
             {
                 // Counted by the store over the entries (the statement above included: one more read of /_emulator/info).
@@ -246,10 +249,12 @@ public sealed class QueueAdvanceScenario : IScenario
             using var slow = q.Emulator.Client(q.Emulator.AdminPort, 1);
             slow.Timeout = TimeSpan.FromMinutes(30); // bounded, but an advance may take long
             var cpuBefore = q.Emulator.CpuMs();
+            var faultsBefore = q.Emulator.MinorFaults();
             var watch = Stopwatch.StartNew();
             await Http.SendJsonAsync(slow, HttpMethod.Post, "/_emulator/clock/advance", $"{{\"seconds\":{seconds}}}");
             var ms = watch.Elapsed.TotalMilliseconds;
             var cpu = q.Emulator.CpuMs() - cpuBefore;
+            var faults = q.Emulator.MinorFaults() - faultsBefore;
 
             var participants = await QueueFixture.ParticipantsAsync(q.Admin, q.QueueId);
             var admitted = participants.Count(p => p?["grantedAt"] is not null);
@@ -260,6 +265,7 @@ public sealed class QueueAdvanceScenario : IScenario
             [
                 new(Name, "POST /_emulator/clock/advance 86400 s (wall clock)", ms, "ms", $"{q.Count} queued, admitRate {QueueFixture.AdmitRatePerMinute}/min, grants {QueueFixture.AdmissionExpirationSeconds} s"),
                 new(Name, "emulator CPU during the advance", cpu, "ms", "user + system time of the emulator process (all threads)"),
+                new(Name, "emulator minor page faults during the advance", faults, "faults", PageFaults.Describe()),
                 new(Name, "admitted during the advance", admitted, "consumers", $"{note}; now {string.Join(" ", byStatus)}"),
             ];
         }
