@@ -30,7 +30,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
     }
     /// <summary>Minor page faults of the emulator process so far (<c>/proc/PID/stat</c> field 10, <c>minflt</c>: first touches
     /// of memory the process had not used yet), or 0 where there is no procfs. On this project's build machines (Firecracker
-    /// microVMs) each one costs ≈ 20 µs (<see cref="PageFaults.FirstTouchMicroseconds"/>), so a phase that grows the heap pays
+    /// microVMs) each one costs ≈ 20 µs (<see cref="PageFaults.Measure"/>), so a phase that grows the heap pays
     /// for it in the faults it takes.</summary>
     public long MinorFaults()
     {
