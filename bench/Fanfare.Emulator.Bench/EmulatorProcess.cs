@@ -18,28 +18,25 @@ public sealed class EmulatorProcess : IAsyncDisposable
     /// <summary>CPU time the emulator process has used so far (user + system, from <c>/proc/PID/stat</c>), in ms; 0 where
     /// there is no procfs. The difference over a phase ÷ its operations is the CPU per operation, steadier than
     /// throughput on a shared machine.</summary>
-    public double CpuMs()
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{Pid}/stat");
-            var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(f[11]) + long.Parse(f[12])) * 1000.0 / 100; // utime, stime in clock ticks (USER_HZ = 100)
-        }
-        catch (IOException) { return 0; }
-    }
+    public double CpuMs() =>
+        Stat() is { } f ? (long.Parse(f[11]) + long.Parse(f[12])) * 1000.0 / 100 : 0; // utime, stime in clock ticks (USER_HZ = 100)
+
     /// <summary>Minor page faults of the emulator process so far (<c>/proc/PID/stat</c> field 10, <c>minflt</c>: first touches
     /// of memory the process had not used yet), or 0 where there is no procfs. On this project's build machines (Firecracker
     /// microVMs) each one costs ≈ 20 µs (<see cref="PageFaults.Measure"/>), so a phase that grows the heap pays
     /// for it in the faults it takes.</summary>
-    public long MinorFaults()
+    public long MinorFaults() => Stat() is { } f ? long.Parse(f[7]) : 0;
+
+    /// <summary>The fields of <c>/proc/PID/stat</c> after the command name (index 0 = field 3, <c>state</c>), or null where
+    /// there is no procfs.</summary>
+    private string[]? Stat()
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{Pid}/stat");
-            return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7]);
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
-        catch (IOException) { return 0; }
+        catch (IOException) { return null; }
     }
 
     /// <summary>The store's counters from <c>GET /_emulator/info</c> (<c>store.transactions</c>: write transactions
